@@ -1,0 +1,37 @@
+"""The `matchmaker` console script: one typer app, one sub-module per command group."""
+
+from __future__ import annotations
+
+import typer
+
+from bot import __version__
+from bot.cli import db
+
+app = typer.Typer(
+    name="matchmaker",
+    help="Match community members with good first issues they can really take.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(db.app, name="db")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"matchmaker {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+    ),
+) -> None:
+    """Match community members with good first issues they can really take."""
+
+
+def main() -> None:
+    """Entry point of the `matchmaker` console script."""
+    app()

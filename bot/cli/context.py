@@ -1,0 +1,81 @@
+"""What every CLI command needs: settings, a console, the database engine; errors as one line."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+
+import typer
+from rich.console import Console
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.store.db import make_engine
+
+console = Console()
+err_console = Console(stderr=True)
+
+EXIT_CONFIG = 2
+EXIT_FAILURE = 1
+
+
+def fail(message: str, code: int = EXIT_FAILURE) -> typer.Exit:
+    """Print `message` in red on stderr and return the Exit to raise."""
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+@cache
+def settings() -> Settings:
+    """The settings, loaded once; a config problem ends the process with exit code 2."""
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        err_console.print("[bold red]Invalid configuration:[/]", highlight=False)
+        for line in exc.problems:
+            err_console.print(f"  - {line}", highlight=False, soft_wrap=True, markup=False)
+        raise typer.Exit(EXIT_CONFIG) from None
+
+
+@cache
+def engine() -> Engine:
+    """The database engine for the configured URL."""
+    return make_engine(settings().db_url)
+
+
+def describe_database(current: Settings) -> str:
+    """Where the data lives, without credentials."""
+    if current.uses_embedded_db:
+        return f"embedded SQLite at {current.db_url.removeprefix('sqlite:///')}"
+    from sqlalchemy.engine import make_url
+
+    url = make_url(current.db_url)
+    return f"PostgreSQL at {url.host or 'localhost'}:{url.port or 5432}/{url.database}"
+
+
+@contextmanager
+def database_errors() -> Iterator[None]:
+    """Turn an unreachable database into one clear line instead of a traceback."""
+    try:
+        yield
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "connection failed"
+        for secret in settings().secret_values():
+            reason = reason.replace(secret, "***")
+        raise fail(f"cannot use the database ({describe_database(settings())}): {reason}") from None
+
+
+def reset_caches() -> None:
+    """Forget cached settings and engine (tests change the environment between calls)."""
+    if engine.cache_info().currsize:
+        engine().dispose()
+    engine.cache_clear()
+    settings.cache_clear()
+
+
+def is_interactive() -> bool:
+    """True when stdout is a terminal."""
+    return sys.stdout.isatty()

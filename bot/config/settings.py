@@ -1,0 +1,320 @@
+"""The `Settings` object: environment variables over `config/matchmaker.toml` over defaults.
+
+Secrets (tokens, signing secret, database URL) come only from the environment, are `SecretStr`
+and never appear in `repr`, logs or error messages.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_CONFIG_FILE = Path("config") / "matchmaker.toml"
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_TIME_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+# An example of a valid value for each key, shown next to a validation error.
+EXAMPLES: dict[str, str] = {
+    "timezone": "Europe/Berlin",
+    "database_url": "postgresql+psycopg://postgres@127.0.0.1:5432/matchmaker",
+    "github_token": "ghp_… (a personal access token)",
+    "slack_bot_token": "xoxb-…",
+    "slack_app_token": "xapp-…",
+    "slack_signing_secret": "the app's signing secret",
+    "slack_mode": "socket",
+    "github_api_url": "https://api.github.com",
+    "slack_api_url": "https://slack.com/api/",
+    "http_port": "8080",
+    "log_format": "json",
+    "catalog.lists": '["roma-glushko/awesome-distributed-system-projects"]',
+    "digest.day": "mon",
+    "digest.time": "09:00",
+    "digest.picks": "3",
+}
+
+
+class ConfigError(Exception):
+    """Invalid configuration: one human-readable line per problem, never a secret value."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+def _valid_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown timezone {value!r}") from exc
+    return value
+
+
+def _valid_weekday(value: str) -> str:
+    day = value.strip().lower()[:3]
+    if day not in WEEKDAYS:
+        raise ValueError(f"not a weekday: {value!r}")
+    return day
+
+
+def _valid_time(value: str) -> str:
+    if not _TIME_RE.match(value.strip()):
+        raise ValueError(f"not a 24-hour HH:MM time: {value!r}")
+    return value.strip()
+
+
+class CatalogSettings(BaseModel):
+    """Which awesome lists to crawl."""
+
+    lists: list[str] = Field(
+        default_factory=lambda: ["roma-glushko/awesome-distributed-system-projects"]
+    )
+    max_list_bytes: int = Field(default=5_000_000, gt=0)
+
+
+class GitHubSettings(BaseModel):
+    """Crawl behaviour: beginner-label vocabulary, activity threshold, budget share."""
+
+    beginner_labels: list[str] = Field(
+        default_factory=lambda: [
+            "good first issue",
+            "good-first-issue",
+            "beginner",
+            "beginner-friendly",
+            "easy",
+            "first-timers-only",
+            "starter",
+            "help wanted",
+            "low-hanging-fruit",
+            "up-for-grabs",
+            "E-easy",
+            "E-mentor",
+            "difficulty/easy",
+            "good first contribution",
+            "first-good-issue",
+        ]
+    )
+    extra_labels: dict[str, list[str]] = Field(default_factory=dict)
+    inactive_after_days: int = Field(default=365, gt=0)
+    stale_assignment_days: int = Field(default=60, gt=0)
+    max_budget_share: float = Field(default=0.5, gt=0, le=1)
+    recheck_after_hours: float = Field(default=6.0, ge=0)
+
+
+class DigestSettings(BaseModel):
+    """Defaults of the weekly digest and the optional channel post."""
+
+    day: str = "mon"
+    time: str = "09:00"
+    picks: int = Field(default=3, ge=1, le=10)
+    channel: str = ""
+    channel_day: str = "mon"
+    channel_time: str = "10:00"
+    channel_picks: int = Field(default=5, ge=1, le=10)
+    workspace_rate_per_s: float = Field(default=1.0, gt=0)
+
+    _day = field_validator("day", "channel_day")(_valid_weekday)
+    _time = field_validator("time", "channel_time")(_valid_time)
+
+
+class ScheduleSettings(BaseModel):
+    """When the scheduler runs the crawl and the digest tick."""
+
+    crawl_hour: int = Field(default=3, ge=0, le=23)
+    crawl_minute: int = Field(default=0, ge=0, le=59)
+    digest_tick_minutes: int = Field(default=5, ge=1, le=60)
+    misfire_grace_seconds: int = Field(default=3600, ge=1)
+
+
+def _config_file() -> Path | None:
+    """The TOML file to read: $MATCHMAKER_CONFIG, else ./config/matchmaker.toml, else the repo's."""
+    explicit = os.environ.get("MATCHMAKER_CONFIG")
+    if explicit:
+        return Path(explicit)
+    for candidate in (Path.cwd() / DEFAULT_CONFIG_FILE, PROJECT_ROOT / DEFAULT_CONFIG_FILE):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+class _TomlSource(PydanticBaseSettingsSource):
+    """Reads the config file; a syntax error becomes a `ConfigError` naming file and line."""
+
+    def __init__(self, settings_cls: type[BaseSettings], path: Path | None) -> None:
+        super().__init__(settings_cls)
+        self.path = path
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        if self.path is None:
+            return {}
+        if not self.path.is_file():
+            raise ConfigError([f"MATCHMAKER_CONFIG: file not found: {self.path}"])
+        try:
+            data = tomllib.loads(self.path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError([f"{self.path}: invalid TOML: {exc}"]) from None
+        except UnicodeDecodeError:
+            raise ConfigError([f"{self.path}: not UTF-8 text"]) from None
+        secret_keys = sorted(k for k in data if k in _SECRET_FIELDS)
+        if secret_keys:
+            raise ConfigError(
+                [
+                    f"{self.path}: {key}: secrets are read only from the environment; "
+                    f"remove it from the file and set {_ENV_NAMES[key]} instead"
+                    for key in secret_keys
+                ]
+            )
+        return data
+
+
+_SECRET_FIELDS = {"github_token", "slack_bot_token", "slack_app_token", "slack_signing_secret"}
+_ENV_NAMES = {
+    "github_token": "GITHUB_TOKEN",
+    "slack_bot_token": "SLACK_BOT_TOKEN",
+    "slack_app_token": "SLACK_APP_TOKEN",
+    "slack_signing_secret": "SLACK_SIGNING_SECRET",
+    "database_url": "DATABASE_URL",
+}
+
+
+class Settings(BaseSettings):
+    """Everything the bot can be configured with. Build it with `load_settings()`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="MATCHMAKER_",
+        env_nested_delimiter="__",
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    # Secrets and conventional variables (no MATCHMAKER_ prefix needed).
+    github_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("GITHUB_TOKEN", "MATCHMAKER_GITHUB_TOKEN")
+    )
+    slack_bot_token: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("SLACK_BOT_TOKEN", "MATCHMAKER_SLACK_BOT_TOKEN"),
+    )
+    slack_app_token: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("SLACK_APP_TOKEN", "MATCHMAKER_SLACK_APP_TOKEN"),
+    )
+    slack_signing_secret: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("SLACK_SIGNING_SECRET", "MATCHMAKER_SLACK_SIGNING_SECRET"),
+    )
+    database_url: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("DATABASE_URL", "MATCHMAKER_DATABASE_URL")
+    )
+
+    data_dir: Path = Path("data")
+    timezone: str = "UTC"
+    slack_mode: Literal["socket", "http"] = "socket"
+    slack_api_url: str = "https://slack.com/api/"
+    slack_admin_group: str = ""
+    github_api_url: str = "https://api.github.com"
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8080, ge=0, le=65535)
+    log_format: Literal["auto", "json", "console"] = "auto"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    catalog: CatalogSettings = Field(default_factory=CatalogSettings)
+    github: GitHubSettings = Field(default_factory=GitHubSettings)
+    digest: DigestSettings = Field(default_factory=DigestSettings)
+    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
+
+    _tz = field_validator("timezone")(_valid_timezone)
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        raw = value.get_secret_value().strip()
+        scheme = raw.split("://", 1)[0] if "://" in raw else ""
+        if scheme in ("postgres", "postgresql"):
+            raw = "postgresql+psycopg://" + raw.split("://", 1)[1]
+        elif not (scheme.startswith("sqlite") or scheme.startswith("postgresql+")):
+            raise ValueError("not a sqlite:// or postgresql:// URL")
+        return SecretStr(raw)
+
+    @field_validator("github_api_url", "slack_api_url")
+    @classmethod
+    def _check_http_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError(f"not an http(s) URL: {value!r}")
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _TomlSource(settings_cls, _config_file()))
+
+    # Convenience accessors -------------------------------------------------------------------
+
+    @property
+    def db_url(self) -> str:
+        """The SQLAlchemy URL: DATABASE_URL, else an SQLite file under `data_dir`."""
+        if self.database_url is not None:
+            return self.database_url.get_secret_value()
+        return f"sqlite:///{(self.data_dir / 'matchmaker.db').as_posix()}"
+
+    @property
+    def uses_embedded_db(self) -> bool:
+        """True when the bot runs on its embedded SQLite database."""
+        return self.db_url.startswith("sqlite")
+
+    def secret_values(self) -> list[str]:
+        """Every secret's plain value, for log redaction."""
+        secrets = [
+            self.github_token,
+            self.slack_bot_token,
+            self.slack_app_token,
+            self.slack_signing_secret,
+        ]
+        values = [s.get_secret_value() for s in secrets if s is not None]
+        if self.database_url is not None:
+            password = re.search(r"://[^:/@]+:([^@]+)@", self.database_url.get_secret_value())
+            if password:
+                values.append(password.group(1))
+        return [v for v in values if len(v) >= 4]
+
+
+def _describe(error: dict[str, Any]) -> str:
+    """One line for one pydantic error: key, what was wrong, an example. Never the secret."""
+    loc = [str(part) for part in error.get("loc", ())]
+    field = loc[0].lower().removeprefix("matchmaker_") if loc else "?"
+    key = ".".join([field, *loc[1:]])
+    if field in _ENV_NAMES:
+        name = _ENV_NAMES[field]
+    else:
+        env = "MATCHMAKER_" + "__".join(part.upper() for part in key.split("."))
+        name = f"{key} ({env})"
+    message = error.get("msg", "invalid value").removeprefix("Value error, ")
+    example = EXAMPLES.get(key) or EXAMPLES.get(field)
+    hint = f"; example: {example}" if example else ""
+    return f"{name}: {message}{hint}"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build `Settings` or raise `ConfigError` with one clear line per problem."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError([_describe(err) for err in exc.errors(include_input=False)]) from None

@@ -1,0 +1,248 @@
+"""SQLModel tables: the bot's whole persistent state.
+
+Data flows one way: catalog -> github -> store -> match -> deliver -> slack. Every table here is
+written by exactly one stage (noted in its docstring) and read by the later ones.
+Rows coming from GitHub are keyed on GitHub node ids (`node_id`) so crawls upsert, never duplicate.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from bot.store.types import UTCDateTime
+
+
+def utcnow() -> datetime:
+    """Current time, timezone-aware UTC (stored naive-UTC by SQLite, aware by PostgreSQL)."""
+    return datetime.now(UTC)
+
+
+def json_column() -> Any:
+    """A nullable JSON column (TEXT on SQLite, json on PostgreSQL)."""
+    return Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+class ListSource(SQLModel, table=True):
+    """An awesome list the catalog crawls (written by catalog)."""
+
+    __tablename__ = "list_source"
+
+    id: int | None = Field(default=None, primary_key=True)
+    url: str = Field(unique=True, index=True, max_length=2000)
+    etag: str | None = Field(default=None, max_length=500)
+    enabled: bool = True
+    last_fetched_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    counts: dict[str, int] | None = json_column()
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Repository(SQLModel, table=True):
+    """A GitHub repository named by at least one list (catalog creates, github fills in)."""
+
+    __tablename__ = "repository"
+
+    id: int | None = Field(default=None, primary_key=True)
+    full_name: str = Field(unique=True, index=True, max_length=300)  # lower-case "owner/name"
+    node_id: str | None = Field(default=None, unique=True, index=True, max_length=100)
+    description: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    primary_language: str | None = Field(default=None, max_length=100)
+    languages: dict[str, int] | None = json_column()  # language -> bytes
+    topics: list[str] | None = json_column()  # GitHub topics
+    beginner_labels: list[str] | None = json_column()  # labels of this repo that mean "beginner"
+    stars: int = 0
+    forks: int = 0
+    open_issues: int = 0
+    archived: bool = False
+    disabled: bool = False
+    license: str | None = Field(default=None, max_length=100)
+    has_contributing: bool = False
+    pushed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    newcomer_share: float | None = None  # share of recently closed issues fixed by first-timers
+    maintainer_response_hours: float | None = None  # median first maintainer reply
+    etag: str | None = Field(default=None, max_length=500)
+    crawled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    crawl_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ListEntry(SQLModel, table=True):
+    """One entry of one list: a project link under a section (written by catalog).
+
+    A re-crawl that no longer finds an entry sets `active=False` instead of deleting it.
+    """
+
+    __tablename__ = "list_entry"
+    __table_args__ = (UniqueConstraint("list_id", "url", "section", name="uq_list_entry"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    list_id: int = Field(foreign_key="list_source.id", index=True)
+    repository_id: int | None = Field(default=None, foreign_key="repository.id", index=True)
+    name: str = Field(max_length=500)
+    url: str = Field(max_length=2000)
+    link_kind: str = Field(max_length=20)  # github_repo | github_subpath | other
+    section: str = Field(default="", max_length=500)  # "Databases › Key-Value Databases"
+    language: str | None = Field(default=None, max_length=50)  # canonical language tag
+    topics: list[str] | None = json_column()
+    description: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    active: bool = True
+    first_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Issue(SQLModel, table=True):
+    """An open (or formerly open) beginner issue with its availability signals (written by github).
+
+    Never deleted because a request failed; `crawled_at` says how fresh the row is.
+    """
+
+    __tablename__ = "issue"
+    __table_args__ = (UniqueConstraint("repository_id", "number", name="uq_issue_repo_number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    node_id: str = Field(unique=True, index=True, max_length=100)
+    repository_id: int = Field(foreign_key="repository.id", index=True)
+    number: int
+    title: str = Field(sa_column=Column(Text, nullable=False))
+    body: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    url: str = Field(max_length=2000)
+    state: str = Field(default="open", max_length=20)  # open | closed
+    is_pull_request: bool = False
+    locked: bool = False
+    pinned: bool = False
+    labels: list[str] | None = json_column()
+    assignees: list[str] | None = json_column()
+    assigned_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    comments_count: int = 0
+    reactions_count: int = 0
+    author_login: str | None = Field(default=None, max_length=100)
+    author_association: str | None = Field(default=None, max_length=40)
+    open_pr_count: int = 0  # open PRs linked to the issue
+    linked_prs: list[dict[str, Any]] | None = json_column()
+    claimed: bool = False
+    claim_text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    reported_taken_at: datetime | None = Field(
+        default=None, sa_type=UTCDateTime
+    )  # a member clicked "Already taken"
+    created_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # on GitHub
+    updated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # on GitHub
+    last_activity_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    crawled_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    approachability: float | None = None  # model score in [0, 1], set by match
+
+
+class Member(SQLModel, table=True):
+    """A Slack user who uses the bot (written by slack)."""
+
+    __tablename__ = "member"
+    __table_args__ = (UniqueConstraint("team_id", "slack_user_id", name="uq_member_slack"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(default="", max_length=40, index=True)
+    slack_user_id: str = Field(max_length=40, index=True)
+    display_name: str | None = Field(default=None, max_length=200)
+    stack_text: str | None = Field(default=None, max_length=1000)  # what the member typed
+    languages: dict[str, float] | None = json_column()  # canonical language -> weight
+    topics: dict[str, float] | None = json_column()  # canonical topic -> weight
+    level: str = Field(default="first-timer", max_length=20)  # first-timer | some | experienced
+    github_login: str | None = Field(default=None, max_length=100)
+    inferred: dict[str, Any] | None = json_column()  # stack inferred from GitHub + explanation
+    digest_enabled: bool = True
+    digest_day: str = Field(default="mon", max_length=3)
+    digest_time: str = Field(default="09:00", max_length=5)
+    timezone: str = Field(default="UTC", max_length=64)
+    digest_every_weeks: int = 1  # engagement back-off: 1, 2 or 4
+    ignored_digests: int = 0  # consecutive digests without any click
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class CrawlRun(SQLModel, table=True):
+    """One run of the catalog + GitHub crawl (written by github)."""
+
+    __tablename__ = "crawl_run"
+
+    id: int | None = Field(default=None, primary_key=True)
+    started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    status: str = Field(default="running", max_length=20)  # running | ok | partial | failed
+    mode: str = Field(default="graphql", max_length=20)  # graphql | rest
+    repos_total: int = 0
+    repos_done: int = 0
+    repos_failed: int = 0
+    issues_seen: int = 0
+    requests: int = 0
+    points: int = 0
+    budget_left: int | None = None
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class DigestRun(SQLModel, table=True):
+    """One digest tick: which week, how many were due, sent, failed (written by deliver)."""
+
+    __tablename__ = "digest_run"
+
+    id: int | None = Field(default=None, primary_key=True)
+    week: str = Field(max_length=10, index=True)  # ISO week, e.g. "2026-W48"
+    kind: str = Field(default="dm", max_length=20)  # dm | channel
+    started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    status: str = Field(default="running", max_length=20)
+    due: int = 0
+    sent: int = 0
+    failed: int = 0
+
+
+class Delivery(SQLModel, table=True):
+    """The digest ledger: one row per (member, ISO week, kind); sent at most once (deliver)."""
+
+    __tablename__ = "delivery"
+    __table_args__ = (UniqueConstraint("member_id", "week", "kind", name="uq_delivery_week"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int | None = Field(default=None, foreign_key="member.id", index=True)
+    digest_run_id: int | None = Field(default=None, foreign_key="digest_run.id")
+    week: str = Field(max_length=10)
+    kind: str = Field(default="dm", max_length=20)  # dm | channel
+    channel: str | None = Field(default=None, max_length=40)
+    state: str = Field(default="pending", max_length=20)  # pending | sent | failed | skipped
+    attempts: int = 0
+    error: str | None = Field(default=None, max_length=500)
+    slack_ts: str | None = Field(default=None, max_length=40)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Pick(SQLModel, table=True):
+    """An issue shown to a member, in a digest or on demand (written by match/deliver)."""
+
+    __tablename__ = "pick"
+    __table_args__ = (UniqueConstraint("member_id", "issue_id", name="uq_pick_member_issue"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    issue_id: int = Field(foreign_key="issue.id", index=True)
+    delivery_id: int | None = Field(default=None, foreign_key="delivery.id", index=True)
+    source: str = Field(default="digest", max_length=20)  # digest | on_demand
+    rank: int = 0
+    score: float = 0.0
+    reasons: list[str] | None = json_column()
+    state: str = Field(default="shown", max_length=20)  # shown | interested | not_for_me | taken
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Feedback(SQLModel, table=True):
+    """A member's click on a pick card (written by slack)."""
+
+    __tablename__ = "feedback"
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    issue_id: int = Field(foreign_key="issue.id", index=True)
+    pick_id: int | None = Field(default=None, foreign_key="pick.id")
+    kind: str = Field(max_length=20)  # interested | not_for_me | already_taken
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
