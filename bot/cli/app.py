@@ -6,6 +6,7 @@ import typer
 
 from bot import __version__
 from bot.cli import db
+from bot.cli.run import run
 
 app = typer.Typer(
     name="matchmaker",
@@ -14,6 +15,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.command("run")(run)
 app.add_typer(db.app, name="db")
 
 

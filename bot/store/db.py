@@ -1,4 +1,4 @@
-"""Engines and sessions: SQLite (WAL, busy timeout) embedded by default, PostgreSQL via psycopg 3."""
+"""Engines and sessions: embedded SQLite (WAL, busy timeout) or PostgreSQL via psycopg 3."""
 
 from __future__ import annotations
 
