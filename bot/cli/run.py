@@ -15,4 +15,6 @@ def run() -> None:
     if current.github_token is None:
         console.print("No GITHUB_TOKEN set: using bundled demo data instead of the GitHub API.")
     if current.slack_bot_token is None:
-        console.print("No SLACK_BOT_TOKEN set: digests are printed to this console, not sent to Slack.")
+        console.print(
+            "No SLACK_BOT_TOKEN set: digests are printed to this console, not sent to Slack."
+        )

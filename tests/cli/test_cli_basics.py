@@ -27,7 +27,7 @@ def test_help_lists_every_command_with_one_line_help() -> None:
     for command in app.registered_commands:
         name = command.name or command.callback.__name__.replace("_", "-")
         assert name in result.output
-        assert (command.help or command.callback.__doc__), f"{name} has no help"
+        assert command.help or command.callback.__doc__, f"{name} has no help"
 
 
 def test_unknown_command_is_a_usage_error_not_a_traceback() -> None:

@@ -54,7 +54,10 @@ def test_toml_file_is_read_and_env_wins(tmp_path: Path, monkeypatch: pytest.Monk
 @pytest.mark.parametrize(
     ("env", "expected"),
     [
-        ({"MATCHMAKER_TIMEZONE": "Mars/Olympus"}, "timezone (MATCHMAKER_TIMEZONE): unknown timezone"),
+        (
+            {"MATCHMAKER_TIMEZONE": "Mars/Olympus"},
+            "timezone (MATCHMAKER_TIMEZONE): unknown timezone",
+        ),
         ({"DATABASE_URL": "mysql://x"}, "DATABASE_URL: not a sqlite:// or postgresql:// URL"),
         ({"MATCHMAKER_GITHUB_API_URL": "ftp:/x"}, "github_api_url (MATCHMAKER_GITHUB_API_URL)"),
         ({"MATCHMAKER_DIGEST__TIME": "25:00"}, "digest.time (MATCHMAKER_DIGEST__TIME)"),
@@ -92,7 +95,9 @@ def test_bad_toml_names_file_and_position(tmp_path: Path, monkeypatch: pytest.Mo
     assert "line 2" in caught.value.problems[0]
 
 
-def test_secrets_in_the_toml_file_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_secrets_in_the_toml_file_are_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     config = tmp_path / "secrets.toml"
     config.write_text(f'github_token = "{FAKE_GITHUB}"\n')
     monkeypatch.setenv("MATCHMAKER_CONFIG", str(config))

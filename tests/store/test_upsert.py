@@ -11,7 +11,9 @@ from bot.store.upsert import upsert
 
 
 def test_same_repository_twice_is_one_row_updated(session: Session) -> None:
-    first = upsert(session, Repository, {"full_name": "etcd-io/etcd"}, {"stars": 10, "topics": ["raft"]})
+    first = upsert(
+        session, Repository, {"full_name": "etcd-io/etcd"}, {"stars": 10, "topics": ["raft"]}
+    )
     second = upsert(session, Repository, {"full_name": "etcd-io/etcd"}, {"stars": 12})
     session.commit()
     rows = session.exec(select(Repository)).all()
