@@ -5,8 +5,13 @@ from __future__ import annotations
 import typer
 
 from bot import __version__
-from bot.cli import db
+from bot.cli import catalog, db, members
+from bot.cli import digest as digest_cli
+from bot.cli.crawl import crawl
+from bot.cli.doctor import doctor
+from bot.cli.preview import preview
 from bot.cli.run import run
+from bot.cli.serve import serve
 
 app = typer.Typer(
     name="matchmaker",
@@ -16,7 +21,14 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("run")(run)
+app.command("preview")(preview)
 app.add_typer(db.app, name="db")
+app.add_typer(catalog.app, name="catalog")
+app.add_typer(members.app, name="members")
+app.command("doctor")(doctor)
+app.command("crawl")(crawl)
+app.add_typer(digest_cli.app, name="digest")
+app.command("serve")(serve)
 
 
 def _version(value: bool) -> None:

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
-from bot.cli.context import console, database_errors, describe_database, engine, settings
+from bot.cli.context import console, database_errors, describe_database, engine, fail, settings
 from bot.store import migrate
 
-app = typer.Typer(help="Database: apply migrations, show the schema version.", no_args_is_help=True)
+app = typer.Typer(
+    help="Database: apply migrations, show the schema version, back up SQLite.",
+    no_args_is_help=True,
+)
 
 
 @app.command()
@@ -46,3 +53,56 @@ def current() -> None:
     console.print(
         f"{describe_database(settings())}: revision {revision or 'none'} (head {head}, {state})."
     )
+
+
+@app.command()
+def backup(
+    path: Annotated[Path, typer.Argument(help="Where to write the copy, e.g. backups/mm.db.")],
+    force: Annotated[bool, typer.Option("--force", help="Overwrite PATH if it exists.")] = False,
+) -> None:
+    """Copy the embedded SQLite database while the bot runs (SQLite online backup API)."""
+    current = settings()
+    if not current.uses_embedded_db:
+        raise fail(
+            "`db backup` copies the embedded SQLite database; for PostgreSQL use pg_dump, "
+            'e.g. pg_dump --format=custom --file=matchmaker.dump "$DATABASE_URL"'
+        )
+    source = Path(current.db_url.removeprefix("sqlite:///"))
+    if not source.is_file():
+        raise fail(f"no database at {source} yet: run `matchmaker db upgrade` first")
+    if path.exists() and not force:
+        raise fail(f"{path} exists: choose another path or pass --force")
+    if path.resolve() == source.resolve():
+        raise fail("PATH is the live database itself: choose another path")
+    try:
+        pages = sqlite_backup(source, path)
+    except (OSError, sqlite3.Error) as exc:
+        raise fail(f"backup to {path} failed: {exc}") from None
+    console.print(f"Backed up {source} to {path} ({pages} pages, {path.stat().st_size:,} bytes).")
+
+
+def sqlite_backup(source: Path, target: Path) -> int:
+    """Copy `source` to `target` consistently, even while other processes write to it.
+
+    Writes to a temporary file next to `target` and renames it, so `target` is never half-written.
+    Returns the number of pages copied.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".partial")
+    partial.unlink(missing_ok=True)
+    copied = 0
+
+    def progress(_status: int, remaining: int, total: int) -> None:
+        nonlocal copied
+        copied = total - remaining
+
+    src = sqlite3.connect(source, timeout=10)
+    dst = sqlite3.connect(partial)
+    try:
+        src.backup(dst, pages=1024, progress=progress)
+        dst.execute("PRAGMA journal_mode=DELETE")  # a single self-contained file
+    finally:
+        dst.close()
+        src.close()
+    partial.replace(target)
+    return copied

@@ -77,6 +77,8 @@ class CatalogSettings(BaseModel):
         default_factory=lambda: ["roma-glushko/awesome-distributed-system-projects"]
     )
     max_list_bytes: int = Field(default=5_000_000, gt=0)
+    fetch_timeout_seconds: float = Field(default=20.0, gt=0)
+    fetch_retries: int = Field(default=2, ge=0, le=10)  # extra attempts on 5xx/429/network errors
 
 
 class GitHubSettings(BaseModel):
@@ -106,6 +108,11 @@ class GitHubSettings(BaseModel):
     stale_assignment_days: int = Field(default=60, gt=0)
     max_budget_share: float = Field(default=0.5, gt=0, le=1)
     recheck_after_hours: float = Field(default=6.0, ge=0)
+    full_refresh_hours: float = Field(default=72.0, ge=0)  # re-crawl unchanged repos this often
+    issues_per_page: int = Field(default=25, ge=1, le=100)  # GraphQL issues page size
+    max_query_points: int = Field(default=30, ge=1, le=500)  # adaptive batches stay under this
+    concurrency: int = Field(default=4, ge=1, le=16)  # GraphQL queries in flight
+    search_per_minute: float = Field(default=10.0, gt=0)  # REST search pace without a token
 
 
 class DigestSettings(BaseModel):
@@ -119,6 +126,12 @@ class DigestSettings(BaseModel):
     channel_time: str = "10:00"
     channel_picks: int = Field(default=5, ge=1, le=10)
     workspace_rate_per_s: float = Field(default=1.0, gt=0)
+    send_concurrency: int = Field(default=4, ge=1, le=32)  # DMs in flight at once
+    catch_up_hours: int = Field(default=72, ge=1, le=167)  # a missed slot is still sent this
+    # long after it (bot down, laptop asleep); later than that, the member waits for next week
+    claim_lease_seconds: int = Field(default=600, ge=10)  # a "sending" row older than this is
+    # re-checked with Slack (was it posted?) and sent again only if it was not
+    max_attempts: int = Field(default=5, ge=1)  # transient failures before a row is "failed"
 
     _day = field_validator("day", "channel_day")(_valid_weekday)
     _time = field_validator("time", "channel_time")(_valid_time)
@@ -129,8 +142,22 @@ class ScheduleSettings(BaseModel):
 
     crawl_hour: int = Field(default=3, ge=0, le=23)
     crawl_minute: int = Field(default=0, ge=0, le=59)
+    crawl_day_of_week: str = "*"  # cron day_of_week field, e.g. "mon,thu"; "*" = daily
     digest_tick_minutes: int = Field(default=5, ge=1, le=60)
-    misfire_grace_seconds: int = Field(default=3600, ge=1)
+    misfire_grace_seconds: int = Field(default=6 * 3600, ge=1)
+    cleanup_hour: int = Field(default=4, ge=0, le=23)
+    leader_retry_seconds: float = Field(default=5.0, gt=0)  # followers try to take over this often
+
+
+class MatchSettings(BaseModel):
+    """How picks are chosen: spreading across members, diversity, GitHub profile inference."""
+
+    issue_capacity: int = Field(default=1, ge=1)  # members per issue in one spreading window
+    spread_days: int = Field(default=7, ge=0)  # picks of the last N days count against capacity
+    max_per_repo: int = Field(default=1, ge=1)  # picks from one repository per member and digest
+    candidates_per_member: int = Field(default=24, ge=4, le=500)  # repositories kept per member
+    inference_cache_days: int = Field(default=7, ge=0)  # re-read a member's GitHub after N days
+    inference_max_repos: int = Field(default=30, ge=1, le=100)  # own repos read per inference
 
 
 def _config_file() -> Path | None:
@@ -177,12 +204,19 @@ class _TomlSource(PydanticBaseSettingsSource):
         return data
 
 
-_SECRET_FIELDS = {"github_token", "slack_bot_token", "slack_app_token", "slack_signing_secret"}
+_SECRET_FIELDS = {
+    "github_token",
+    "slack_bot_token",
+    "slack_app_token",
+    "slack_signing_secret",
+    "slack_client_secret",
+}
 _ENV_NAMES = {
     "github_token": "GITHUB_TOKEN",
     "slack_bot_token": "SLACK_BOT_TOKEN",
     "slack_app_token": "SLACK_APP_TOKEN",
     "slack_signing_secret": "SLACK_SIGNING_SECRET",
+    "slack_client_secret": "SLACK_CLIENT_SECRET",
     "database_url": "DATABASE_URL",
 }
 
@@ -216,6 +250,14 @@ class Settings(BaseSettings):
     database_url: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("DATABASE_URL", "MATCHMAKER_DATABASE_URL")
     )
+    # OAuth (multi-workspace install, HTTP mode only); empty client id = single workspace.
+    slack_client_id: str = Field(
+        default="", validation_alias=AliasChoices("SLACK_CLIENT_ID", "MATCHMAKER_SLACK_CLIENT_ID")
+    )
+    slack_client_secret: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("SLACK_CLIENT_SECRET", "MATCHMAKER_SLACK_CLIENT_SECRET"),
+    )
 
     data_dir: Path = Path("data")
     timezone: str = "UTC"
@@ -225,13 +267,17 @@ class Settings(BaseSettings):
     github_api_url: str = "https://api.github.com"
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=0, le=65535)
+    slack_http_port: int = Field(default=3000, ge=0, le=65535)  # Slack events in HTTP mode
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # /readyz fails when the last successful crawl is older than this (ops).
+    ready_max_crawl_age_hours: float = Field(default=48.0, gt=0)
 
     catalog: CatalogSettings = Field(default_factory=CatalogSettings)
     github: GitHubSettings = Field(default_factory=GitHubSettings)
     digest: DigestSettings = Field(default_factory=DigestSettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
+    match: MatchSettings = Field(default_factory=MatchSettings)
 
     _tz = field_validator("timezone")(_valid_timezone)
 
@@ -287,6 +333,7 @@ class Settings(BaseSettings):
             self.slack_bot_token,
             self.slack_app_token,
             self.slack_signing_secret,
+            self.slack_client_secret,
         ]
         values = [s.get_secret_value() for s in secrets if s is not None]
         if self.database_url is not None:

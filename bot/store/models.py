@@ -68,6 +68,9 @@ class Repository(SQLModel, table=True):
     crawled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     crawl_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # github: what the cheap change check saw at the last complete crawl (re-crawl when it differs)
+    crawl_fingerprint: str | None = Field(default=None, max_length=100)
+    full_crawled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class ListEntry(SQLModel, table=True):
@@ -89,6 +92,7 @@ class ListEntry(SQLModel, table=True):
     language: str | None = Field(default=None, max_length=50)  # canonical language tag
     topics: list[str] | None = json_column()
     description: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    warning: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # e.g. wrong link
     active: bool = True
     first_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -110,7 +114,8 @@ class Issue(SQLModel, table=True):
     title: str = Field(sa_column=Column(Text, nullable=False))
     body: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     url: str = Field(max_length=2000)
-    state: str = Field(default="open", max_length=20)  # open | closed
+    # open | closed | unlabelled (open, no beginner label any more) | gone (transferred/deleted)
+    state: str = Field(default="open", max_length=20)
     is_pull_request: bool = False
     locked: bool = False
     pinned: bool = False
@@ -125,6 +130,8 @@ class Issue(SQLModel, table=True):
     linked_prs: list[dict[str, Any]] | None = json_column()
     claimed: bool = False
     claim_text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # claim comment time
+    claimed_by: str | None = Field(default=None, max_length=100)
     reported_taken_at: datetime | None = Field(
         default=None, sa_type=UTCDateTime
     )  # a member clicked "Already taken"
@@ -133,6 +140,9 @@ class Issue(SQLModel, table=True):
     last_activity_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     crawled_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     approachability: float | None = None  # model score in [0, 1], set by match
+    approachability_at: datetime | None = Field(
+        default=None, sa_type=UTCDateTime
+    )  # when match scored it (re-scored after a newer crawl)
 
 
 class Member(SQLModel, table=True):
@@ -209,12 +219,16 @@ class Delivery(SQLModel, table=True):
     week: str = Field(max_length=10)
     kind: str = Field(default="dm", max_length=20)  # dm | channel
     channel: str | None = Field(default=None, max_length=40)
-    state: str = Field(default="pending", max_length=20)  # pending | sent | failed | skipped
+    state: str = Field(default="pending", max_length=20)  # pending | sending | sent | failed | skipped | expired
     attempts: int = 0
     error: str | None = Field(default=None, max_length=500)
     slack_ts: str | None = Field(default=None, max_length=40)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # "dm:<member id>:<week>" / "channel:<channel>:<week>": unique even when member_id is NULL
+    dedupe_key: str | None = Field(default=None, unique=True, max_length=120)
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # state "sending" since
+    content: list[dict[str, Any]] | None = json_column()  # channel posts: their picks (no Pick rows)
 
 
 class Pick(SQLModel, table=True):
@@ -246,3 +260,38 @@ class Feedback(SQLModel, table=True):
     pick_id: int | None = Field(default=None, foreign_key="pick.id")
     kind: str = Field(max_length=20)  # interested | not_for_me | already_taken
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class SlackInstallation(SQLModel, table=True):
+    """A workspace's OAuth install of the app, one row per (enterprise, team) (written by slack).
+
+    Only used in HTTP mode with OAuth (multi-workspace); `data` holds the full installation
+    as slack_sdk describes it, the columns are what lookups need.
+    """
+
+    __tablename__ = "slack_installation"
+    __table_args__ = (
+        UniqueConstraint("enterprise_id", "team_id", name="uq_slack_installation_team"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    enterprise_id: str = Field(default="", max_length=40)
+    team_id: str = Field(default="", max_length=40, index=True)
+    team_name: str | None = Field(default=None, max_length=200)
+    app_id: str | None = Field(default=None, max_length=40)
+    bot_user_id: str | None = Field(default=None, max_length=40)
+    bot_token: str | None = Field(default=None, max_length=500)  # xoxb-…, never logged
+    installer_user_id: str | None = Field(default=None, max_length=40)
+    is_enterprise_install: bool = False
+    data: dict[str, Any] | None = json_column()
+    installed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class SlackOAuthState(SQLModel, table=True):
+    """A one-time OAuth `state` value handed out at /slack/install (written by slack)."""
+
+    __tablename__ = "slack_oauth_state"
+
+    id: int | None = Field(default=None, primary_key=True)
+    state: str = Field(unique=True, index=True, max_length=200)
+    expires_at: datetime = Field(sa_type=UTCDateTime)

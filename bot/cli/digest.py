@@ -1,0 +1,144 @@
+"""`matchmaker digest …`: preview the weekly digest (`--dry-run`) or send it now (admin)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+from sqlalchemy import select
+from sqlmodel import Session
+
+from bot.cli.context import console, database_errors, engine, fail, settings
+from bot.deliver.digest import DM_HEADER, default_recommender, run_digest
+from bot.deliver.render import blocks_to_text
+from bot.deliver.select import select_due
+from bot.deliver.senders import ConsoleSender, Sender, SlackSender
+from bot.store import migrate
+from bot.store.models import Member
+
+app = typer.Typer(
+    help="Weekly digests: preview who would get what, or send this week's digest now.",
+    invoke_without_command=True,
+)
+
+SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,30}$")
+MemberOption = Annotated[
+    list[str] | None,
+    typer.Option("--member", help="Only this Slack user id (repeatable), e.g. U012ABCDEF."),
+]
+
+
+def _member_ids(values: list[str] | None) -> list[str]:
+    """Validated Slack user ids (upper-cased); a bad one is a one-line error."""
+    ids = []
+    for raw in values or []:
+        value = raw.strip().upper()
+        if not SLACK_USER_ID.match(value):
+            raise fail(f"not a Slack user id: {raw!r} (expected something like U012ABCDEF)")
+        ids.append(value)
+    return ids
+
+
+def _ready_database() -> None:
+    with database_errors():
+        if migrate.current_revision(engine()) != migrate.head_revision():
+            raise fail("the database is not up to date; run `matchmaker db upgrade` first")
+
+
+@app.callback()
+def digest(
+    ctx: typer.Context,
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Show who would get which picks now; send and store nothing."
+    ),
+    member: MemberOption = None,
+) -> None:
+    """Preview (`--dry-run`) or send (`send --now`) the weekly digest."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if not dry_run:
+        raise fail(
+            "say what to do: `matchmaker digest --dry-run` to preview, "
+            "`matchmaker digest send --now` to send"
+        )
+    _preview(_member_ids(member))
+
+
+def _preview(slack_ids: list[str]) -> None:
+    current = settings()
+    _ready_database()
+    now = datetime.now(UTC)
+    with database_errors(), Session(engine()) as session:
+        if slack_ids:
+            found = {
+                m.slack_user_id: m
+                for m in session.scalars(select(Member).where(Member.slack_user_id.in_(slack_ids)))
+            }
+            missing = [s for s in slack_ids if s not in found]
+            if missing:
+                raise fail(f"unknown member: {', '.join(missing)} (see `matchmaker members list`)")
+            due_ids = {d.member_id for d in select_due(session, current, now, record=False)}
+            chosen = [(found[s], found[s].id in due_ids) for s in slack_ids]
+        else:
+            due = select_due(session, current, now, record=False)
+            by_id = {m.id: m for m in session.scalars(select(Member))}
+            chosen = [(by_id[d.member_id], True) for d in due]
+        if not chosen:
+            console.print("Nobody is due for a digest right now. Nothing would be sent.")
+            return
+        try:
+            recommend = default_recommender()
+        except ImportError:
+            raise fail("the matcher (bot.match.recommend) is not available") from None
+        member_ids = [m.id for m, _ in chosen if m.id is not None]
+        picks = recommend(session, current, member_ids, n=current.digest.picks, now=now)
+        session.rollback()  # a preview stores nothing
+    from bot.slack.blocks import pick_blocks
+
+    due_count = sum(1 for _, is_due in chosen if is_due)
+    console.print(f"Dry run: {due_count} member(s) due now; nothing is sent or stored.\n")
+    for member_row, is_due in chosen:
+        when = "due now" if is_due else "not due now"
+        console.print(
+            f"── {member_row.slack_user_id} ({member_row.display_name or 'no name'}, {when}, "
+            f"{member_row.digest_day} {member_row.digest_time} {member_row.timezone}) ──",
+            markup=False,
+            highlight=False,
+        )
+        recs = picks.get(member_row.id or 0, [])
+        text = blocks_to_text(pick_blocks(recs, header=DM_HEADER))
+        console.print(text + "\n", markup=False, highlight=False)
+
+
+def make_sender() -> Sender:
+    """Slack when a bot token is set, else the console (and say so)."""
+    current = settings()
+    if current.slack_bot_token is None:
+        console.print("No SLACK_BOT_TOKEN set: digests are printed here instead of sent.")
+        return ConsoleSender()
+    return SlackSender.from_settings(current)
+
+
+@app.command()
+def send(
+    now: bool = typer.Option(
+        False,
+        "--now",
+        help="Send this week's digest to every enabled member now, whatever their day and time "
+        "(still at most one per member and week).",
+    ),
+    member: MemberOption = None,
+) -> None:
+    """Send digests: those due now, or with `--now` everyone's (admin)."""
+    slack_ids = _member_ids(member)
+    _ready_database()
+    sender = make_sender()
+    with database_errors():
+        report = run_digest(
+            engine(), settings(), sender, now=datetime.now(UTC), force=now, members=slack_ids
+        )
+    console.print(f"Digest: {report.summary()}.", highlight=False)
+    if report.failed:
+        raise typer.Exit(1)

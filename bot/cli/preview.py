@@ -1,0 +1,110 @@
+"""`matchmaker preview`: the picks a member would get, with reasons, without Slack."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+from rich.text import Text
+from sqlmodel import select
+
+from bot.cli.context import console, database_errors, engine, err_console, fail, settings
+from bot.match.eligibility import LEVEL_ALIASES, LEVELS
+from bot.match.profile import MemberProfile, profile_from_member, profile_from_text
+from bot.match.recommend import Recommendation, rank_profiles, recommend
+from bot.match.taxonomy import TaxonomyError, get_taxonomy
+from bot.store.db import session_scope
+from bot.store.models import Member
+
+
+def preview(
+    stack: str | None = typer.Option(
+        None, "--stack", help='A hypothetical member\'s stack, e.g. "python, postgres".'
+    ),
+    level: str = typer.Option(
+        "first-timer", "--level", help="first-timer | some | experienced (with --stack)."
+    ),
+    member: str | None = typer.Option(
+        None, "--member", help="A real member's Slack user id (U…): their next picks."
+    ),
+    n: int = typer.Option(5, "--n", min=1, max=20, help="How many picks to show."),
+) -> None:
+    """Show the top picks and why, for a hypothetical stack or a real member (nothing is sent)."""
+    if (stack is None) == (member is None):
+        raise fail("give exactly one of --stack or --member")
+    try:
+        taxonomy = get_taxonomy()
+    except TaxonomyError as exc:
+        raise fail(f"invalid taxonomy: {exc}", code=2) from None
+    current = settings()
+    with database_errors(), session_scope(engine()) as session:
+        if stack is not None:
+            level_key = level.strip().lower()
+            if level_key not in LEVEL_ALIASES:
+                raise fail(f"unknown level {level!r}; use one of: {', '.join(LEVELS)}")
+            profile = profile_from_text(stack, level_key)
+            parsed = taxonomy.parse(stack)
+            if parsed.unknown:
+                err_console.print(
+                    Text(f"ignored (not in the taxonomy): {', '.join(parsed.unknown)}", "yellow")
+                )
+            if parsed.empty:
+                raise fail(
+                    f"no known language or topic in {stack!r}; try e.g. \"python, postgres\""
+                )
+            result = rank_profiles(session, current, [profile], n, spread=False)
+            picks, stats = result.picks[0], result.stats
+            title = f"Picks for {_describe(profile)}"
+        else:
+            row = session.exec(
+                select(Member).where(Member.slack_user_id == member).order_by(Member.id)
+            ).first()
+            if row is None or row.id is None:
+                raise fail(f"no member with Slack id {member!r} (members join via /matchmaker)")
+            profile = profile_from_member(row, taxonomy)
+            picks = recommend(session, current, [row.id], n).get(row.id, [])
+            stats = None
+            title = f"Next picks for {row.display_name or row.slack_user_id}: {_describe(profile)}"
+    _print(title, picks, stats)
+
+
+def _describe(profile: MemberProfile) -> str:
+    taxonomy = get_taxonomy()
+    terms = [taxonomy.label(t) for t in [*profile.languages, *profile.topics]]
+    inferred = [
+        taxonomy.label(t)
+        for t in [*profile.inferred_languages, *profile.inferred_topics]
+        if not (t in profile.languages or t in profile.topics)
+    ]
+    text = ", ".join(terms) or "no stack"
+    if inferred:
+        text += f" (+ {', '.join(inferred[:5])}, {profile.inferred_explanation or 'inferred'})"
+    return f"{text} · {profile.level}"
+
+
+def _print(title: str, picks: list[Recommendation], stats: dict | None) -> None:
+    if not picks:
+        console.print(Text(title, "bold"))
+        console.print(
+            "No available issue matches yet: crawl GitHub first, or widen the stack."
+        )
+    else:
+        table = Table(title=Text(title), show_lines=True, title_justify="left")
+        table.add_column("#", justify="right")
+        table.add_column("Issue", overflow="fold", ratio=3)
+        table.add_column("Score", justify="right")
+        table.add_column("Why", overflow="fold", ratio=2)
+        for rec in picks:
+            issue = Text(f"{rec.repo_full_name}#{rec.issue_number}\n", "bold")
+            issue.append(rec.title)
+            issue.append(f"\n{rec.url}", "dim")
+            table.add_row(str(rec.rank), issue, f"{rec.score:.2f}", Text(" · ".join(rec.reasons)))
+        console.print(table)
+    if stats:
+        console.print(
+            Text(
+                f"{stats['issues_eligible']} of {stats['issues_total']} stored issues are available"
+                f" (assigned {stats['assigned']}, linked PR {stats['linked_pr']}, "
+                f"claimed {stats['claimed']}, inactive repo {stats['repo_inactive']}).",
+                "dim",
+            )
+        )

@@ -1,0 +1,91 @@
+"""When a member's digest is due: their weekday, local time and timezone, and the back-off.
+
+All arithmetic happens in the member's own timezone with `zoneinfo`, so a DST change moves the
+UTC instant, never the local hour. A local time that does not exist on a spring-forward day
+(e.g. 02:30) is sent at the first instant after the gap; an ambiguous one (fall-back) the
+first time it happens.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+# Engagement back-off (CodeTriage's model): consecutive ignored digests -> send every N weeks.
+IGNORED_BEFORE_BIWEEKLY = 3
+IGNORED_BEFORE_MONTHLY = 6
+
+
+def iso_week(day: date) -> str:
+    """The ISO week key of `day`, e.g. "2026-W48"."""
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def week_monday(week: str) -> date:
+    """The Monday of an ISO week key."""
+    return date.fromisocalendar(int(week[:4]), int(week[6:]), 1)
+
+
+def weeks_between(earlier: str, later: str) -> int:
+    """Whole weeks from ISO week `earlier` to `later` (0 for the same week)."""
+    return (week_monday(later) - week_monday(earlier)).days // 7
+
+
+def zone(name: str | None, fallback: str = "UTC") -> ZoneInfo:
+    """The member's timezone; an unknown name falls back to `fallback` instead of failing."""
+    for candidate in (name, fallback, "UTC"):
+        if not candidate:
+            continue
+        try:
+            return ZoneInfo(candidate)
+        except (ZoneInfoNotFoundError, ValueError):
+            continue
+    return ZoneInfo("UTC")
+
+
+def parse_hhmm(value: str | None, fallback: str = "09:00") -> time:
+    """ "HH:MM" as a time; a malformed value falls back to `fallback`."""
+    for candidate in (value, fallback, "09:00"):
+        try:
+            hours, minutes = (candidate or "").strip().split(":")
+            return time(int(hours), int(minutes))
+        except ValueError:
+            continue
+    return time(9, 0)
+
+
+@dataclass(frozen=True)
+class Slot:
+    """This week's send instant for one schedule: its ISO week (local) and UTC time."""
+
+    week: str
+    at: datetime  # aware UTC
+
+
+def weekly_slot(now: datetime, day: str, hhmm: str, timezone: str) -> Slot:
+    """The send slot of the local ISO week containing `now` for (day, HH:MM, timezone)."""
+    tz = zone(timezone)
+    local_now = now.astimezone(tz)
+    weekday = WEEKDAYS.index(day) if day in WEEKDAYS else 0
+    local_day = local_now.date() - timedelta(days=local_now.weekday()) + timedelta(days=weekday)
+    wall = datetime.combine(local_day, parse_hhmm(hhmm), tzinfo=tz)
+    # fold=0: a wall time in a spring-forward gap maps to just after the gap (PEP 495).
+    return Slot(week=iso_week(local_day), at=wall.astimezone(UTC))
+
+
+def every_weeks_for(ignored: int) -> int:
+    """Cadence for a member who ignored `ignored` digests in a row: 1, 2 or 4 weeks."""
+    if ignored >= IGNORED_BEFORE_MONTHLY:
+        return 4
+    if ignored >= IGNORED_BEFORE_BIWEEKLY:
+        return 2
+    return 1
+
+
+def cadence_allows(week: str, last_sent_week: str | None, every_weeks: int) -> bool:
+    """True when at least `every_weeks` weeks passed since the last digest sent."""
+    return last_sent_week is None or weeks_between(last_sent_week, week) >= max(1, every_weeks)

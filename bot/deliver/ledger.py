@@ -1,0 +1,210 @@
+"""The digest ledger: one Delivery row per (member, ISO week, kind), sent at most once.
+
+State machine of a row: pending -> sending (claimed, with `claimed_at`) -> sent | skipped |
+failed, or back to pending (rate limited / transient error). A row left in "sending" by a crash
+is re-claimed after the lease and resolved by asking the sender whether it was posted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session
+
+from bot.store.models import Delivery, Member, Pick
+
+PENDING, SENDING, SENT = "pending", "sending", "sent"
+SKIPPED, FAILED, EXPIRED = "skipped", "failed", "expired"
+RESEND_WINDOW = timedelta(days=8)  # pending rows older than this are expired by cleanup
+
+
+def _insert(session: Session, table: Any) -> Any:
+    dialect = session.get_bind().dialect.name
+    return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+
+
+@dataclass(frozen=True)
+class NewRow:
+    """A ledger row to create, with the picks that go with it."""
+
+    key: str
+    week: str
+    kind: str
+    member_id: int | None
+    channel: str | None
+    picks: Sequence[Any]  # Recommendation-like: issue_id, score, reasons
+    content: list[dict[str, Any]] | None = None
+
+
+def write_rows(
+    session: Session, rows: Sequence[NewRow], *, run_id: int | None, now: datetime
+) -> list[int]:
+    """Insert rows (and their Pick rows) unless their key exists; returns the new row ids.
+
+    Keys are inserted in sorted order so concurrent writers on PostgreSQL never deadlock;
+    a writer that loses the race for a key skips it and writes no picks for it.
+    """
+    created: list[int] = []
+    for row in sorted(rows, key=lambda r: r.key):
+        statement = (
+            _insert(session, Delivery.__table__)  # type: ignore[attr-defined]
+            .values(
+                dedupe_key=row.key,
+                member_id=row.member_id,
+                digest_run_id=run_id,
+                week=row.week,
+                kind=row.kind,
+                channel=row.channel,
+                state=PENDING if (row.picks or row.content) else SKIPPED,
+                error=None if (row.picks or row.content) else "no_picks",
+                attempts=0,
+                content=row.content,
+                created_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["dedupe_key"])
+            .returning(Delivery.__table__.c.id)  # type: ignore[attr-defined]
+        )
+        delivery_id = session.execute(statement).scalar()
+        if delivery_id is None:
+            continue
+        created.append(delivery_id)
+        if row.member_id is not None and row.picks:
+            add_picks(session, row.member_id, delivery_id, row.picks, now=now)
+    return created
+
+
+def add_picks(
+    session: Session,
+    member_id: int,
+    delivery_id: int,
+    recs: Sequence[Any],
+    *,
+    now: datetime,
+    first_rank: int = 0,
+) -> None:
+    """Pick rows for a delivery (an issue a member already had is left as it was)."""
+    values = [
+        {
+            "member_id": member_id,
+            "issue_id": rec.issue_id,
+            "delivery_id": delivery_id,
+            "source": "digest",
+            "rank": first_rank + rank,
+            "score": float(rec.score),
+            "reasons": list(rec.reasons or []),
+            "state": "shown",
+            "created_at": now,
+        }
+        for rank, rec in enumerate(recs)
+    ]
+    if values:
+        statement = _insert(session, Pick.__table__).values(values)  # type: ignore[attr-defined]
+        session.execute(statement.on_conflict_do_nothing(index_elements=["member_id", "issue_id"]))
+
+
+@dataclass(frozen=True)
+class Work:
+    """A ledger row to send: where to, and whether an earlier attempt may have posted it."""
+
+    id: int
+    key: str
+    kind: str
+    member_id: int | None
+    target: str  # Slack user id (DM) or channel id
+    week: str
+    was_sending: bool
+
+
+def sendable(session: Session, now: datetime, lease: timedelta) -> list[Work]:
+    """Rows to send now: pending ones and "sending" ones whose claim has expired."""
+    query = (
+        select(Delivery, Member.slack_user_id)
+        .join(Member, Member.id == Delivery.member_id, isouter=True)  # type: ignore[arg-type]
+        .where(
+            Delivery.created_at >= now - RESEND_WINDOW,  # type: ignore[operator]
+            or_(
+                Delivery.state == PENDING,
+                and_(Delivery.state == SENDING, Delivery.claimed_at < now - lease),  # type: ignore[operator]
+            ),
+        )
+        .order_by(Delivery.id)
+    )
+    work: list[Work] = []
+    for delivery, slack_user_id in session.execute(query):
+        target = slack_user_id if delivery.kind == "dm" else delivery.channel
+        if not target:
+            continue
+        work.append(
+            Work(
+                id=delivery.id,
+                key=delivery.dedupe_key or f"delivery:{delivery.id}",
+                kind=delivery.kind,
+                member_id=delivery.member_id,
+                target=target,
+                week=delivery.week,
+                was_sending=delivery.state == SENDING,
+            )
+        )
+    return work
+
+
+def claim(session: Session, item: Work, now: datetime, lease: timedelta) -> bool:
+    """Take a row for sending; False if another run already has it (or it was sent)."""
+    allowed = (
+        and_(Delivery.state == SENDING, Delivery.claimed_at < now - lease)  # type: ignore[operator]
+        if item.was_sending
+        else Delivery.state == PENDING
+    )
+    result = session.execute(
+        update(Delivery)
+        .where(Delivery.id == item.id, allowed)  # type: ignore[arg-type]
+        .values(state=SENDING, claimed_at=now, attempts=Delivery.attempts + 1)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def finish(
+    session: Session,
+    delivery_id: int,
+    state: str,
+    *,
+    now: datetime,
+    ts: str | None = None,
+    channel: str | None = None,
+    error: str | None = None,
+) -> None:
+    """Record the outcome of a claimed row (sent with its ts, skipped, failed, or pending)."""
+    values: dict[str, Any] = {"state": state, "claimed_at": None, "error": error}
+    if state == SENT:
+        values.update(slack_ts=ts, sent_at=now, error=None)
+    if channel:
+        values["channel"] = channel
+    session.execute(
+        update(Delivery)
+        .where(Delivery.id == delivery_id, Delivery.state == SENDING)  # type: ignore[arg-type]
+        .values(**values)
+    )
+
+
+def attempts_of(session: Session, delivery_id: int) -> int:
+    """How many times a row has been claimed."""
+    return int(session.scalar(select(Delivery.attempts).where(Delivery.id == delivery_id)) or 0)
+
+
+def expire_old(session: Session, now: datetime) -> int:
+    """Mark pending rows older than the resend window as expired (cleanup job)."""
+    result = session.execute(
+        update(Delivery)
+        .where(
+            Delivery.state.in_([PENDING, SENDING]),  # type: ignore[attr-defined]
+            Delivery.created_at < now - RESEND_WINDOW,  # type: ignore[operator]
+        )
+        .values(state=EXPIRED, claimed_at=None, error="not sent within the resend window")
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -1,0 +1,201 @@
+"""Picks of a ledger row: load them for rendering, re-check stale ones, substitute the taken."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy import select, update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from bot.config import Settings
+from bot.deliver.ledger import add_picks
+from bot.store.models import Issue, Pick, Repository
+
+log = structlog.get_logger(__name__)
+
+WITHDRAWN = "withdrawn"  # Pick.state of a pick replaced before sending (issue became unavailable)
+
+# (engine, settings, issues) -> None: refresh these issues' rows from GitHub.
+Rechecker = Callable[[Engine, Settings, list[Issue]], None]
+# (session, settings, member_ids, n, now) -> {member_id: [Recommendation-like]}
+Recommender = Callable[..., dict[int, list[Any]]]
+
+
+@dataclass
+class StoredPick:
+    """A pick as the Block Kit renderer needs it (same fields as match's Recommendation)."""
+
+    member_id: int | None
+    issue_id: int
+    repo_full_name: str
+    issue_number: int
+    title: str
+    url: str
+    labels: list[str]
+    score: float
+    reasons: list[str]
+    signals: dict[str, Any] = field(default_factory=dict)
+
+
+def is_available(issue: Issue) -> bool:
+    """Still takeable: open, not a PR, nobody assigned, no open PR, no claim, not reported."""
+    return (
+        issue.state == "open"
+        and not issue.is_pull_request
+        and not issue.assignees
+        and issue.open_pr_count == 0
+        and not issue.claimed
+        and issue.reported_taken_at is None
+    )
+
+
+def _stored(
+    issue: Issue, repo: Repository, member_id: int | None, score: float, reasons: Any, now: datetime
+) -> StoredPick:
+    created = issue.created_at
+    signals: dict[str, Any] = {"comments": issue.comments_count}
+    if created is not None:
+        signals["age_days"] = max(0, (now - created).days)
+    if repo.maintainer_response_hours is not None:
+        signals["maintainer_response_hours"] = repo.maintainer_response_hours
+    if repo.primary_language:
+        signals["language"] = repo.primary_language
+    return StoredPick(
+        member_id=member_id,
+        issue_id=issue.id or 0,
+        repo_full_name=repo.full_name,
+        issue_number=issue.number,
+        title=issue.title,
+        url=issue.url,
+        labels=list(issue.labels or []),
+        score=float(score),
+        reasons=list(reasons or []),
+        signals=signals,
+    )
+
+
+def load_picks(session: Session, delivery_id: int, now: datetime) -> list[StoredPick]:
+    """The picks of a DM ledger row, best first, without withdrawn ones."""
+    rows = session.execute(
+        select(Pick, Issue, Repository)
+        .join(Issue, Issue.id == Pick.issue_id)  # type: ignore[arg-type]
+        .join(Repository, Repository.id == Issue.repository_id)  # type: ignore[arg-type]
+        .where(Pick.delivery_id == delivery_id, Pick.state != WITHDRAWN)  # type: ignore[arg-type]
+        .order_by(Pick.rank)  # type: ignore[arg-type]
+    )
+    return [_stored(i, r, p.member_id, p.score, p.reasons, now) for p, i, r in rows]
+
+
+def load_content(
+    session: Session, content: Sequence[dict[str, Any]], now: datetime
+) -> list[StoredPick]:
+    """The picks stored on a channel ledger row (issue ids, scores, reasons)."""
+    ids = [int(item["issue_id"]) for item in content]
+    found = {
+        i.id: (i, r)
+        for i, r in session.execute(
+            select(Issue, Repository)
+            .join(Repository, Repository.id == Issue.repository_id)  # type: ignore[arg-type]
+            .where(Issue.id.in_(ids))  # type: ignore[union-attr]
+        )
+    }
+    picks = []
+    for item in content:
+        pair = found.get(int(item["issue_id"]))
+        if pair and not item.get("withdrawn"):
+            picks.append(
+                _stored(pair[0], pair[1], None, item.get("score", 0.0), item.get("reasons"), now)
+            )
+    return picks
+
+
+def default_rechecker(engine: Engine, settings: Settings, issues: list[Issue]) -> None:
+    """Refresh issues from GitHub with the crawl stage's single-repository crawl.
+
+    Seam: when `bot.github.crawl` is not installed (or fails) the stored data is used as is.
+    """
+    try:
+        from bot.github.crawl import crawl  # type: ignore[import-not-found]
+    except ImportError:
+        log.info("recheck_unavailable", reason="bot.github.crawl not present", issues=len(issues))
+        return
+    with Session(engine) as session:
+        repo_ids = {issue.repository_id for issue in issues}
+        names = session.scalars(
+            select(Repository.full_name).where(Repository.id.in_(repo_ids))  # type: ignore[attr-defined]
+        ).all()
+    for name in names:
+        try:
+            crawl(engine, settings, repo=name)
+        except Exception as exc:  # a failed re-check never blocks a digest
+            log.warning("recheck_failed", repo=name, error=type(exc).__name__)
+
+
+def recheck_and_substitute(
+    engine: Engine,
+    settings: Settings,
+    delivery_id: int,
+    member_id: int,
+    *,
+    now: datetime,
+    rechecker: Rechecker,
+    recommender: Recommender,
+) -> int:
+    """Re-check picks whose data is older than `github.recheck_after_hours`; replace the ones
+    that became unavailable with the member's next best picks. Returns how many were replaced.
+    """
+    max_age = timedelta(hours=settings.github.recheck_after_hours)
+    with Session(engine) as session:
+        stale = list(
+            session.scalars(
+                select(Issue)
+                .join(Pick, Pick.issue_id == Issue.id)  # type: ignore[arg-type]
+                .where(
+                    Pick.delivery_id == delivery_id,  # type: ignore[arg-type]
+                    Pick.state != WITHDRAWN,  # type: ignore[arg-type]
+                    Issue.crawled_at < now - max_age,  # type: ignore[operator]
+                )
+            )
+        )
+    if not stale:
+        return 0
+    rechecker(engine, settings, stale)
+    with Session(engine) as session, session.begin():
+        current = list(
+            session.execute(
+                select(Pick, Issue)
+                .join(Issue, Issue.id == Pick.issue_id)  # type: ignore[arg-type]
+                .where(Pick.delivery_id == delivery_id, Pick.state != WITHDRAWN)  # type: ignore[arg-type]
+            )
+        )
+        gone = [pick for pick, issue in current if not is_available(issue)]
+        if not gone:
+            return 0
+        keep = {issue.id for _, issue in current}
+        wanted = settings.digest.picks
+        fresh = recommender(session, settings, [member_id], n=wanted + len(gone) + 3, now=now)
+        replacements = [rec for rec in fresh.get(member_id, []) if rec.issue_id not in keep][
+            : len(gone)
+        ]
+        session.execute(
+            update(Pick)
+            .where(Pick.id.in_([p.id for p in gone]))  # type: ignore[union-attr]
+            .values(state=WITHDRAWN)
+        )
+        add_picks(
+            session,
+            member_id,
+            delivery_id,
+            replacements,
+            now=now,
+            first_rank=max(p.rank for p, _ in current) + 1,
+        )
+    log.info(
+        "picks_substituted", delivery=delivery_id, withdrawn=len(gone), replaced=len(replacements)
+    )
+    return len(gone)

@@ -1,0 +1,290 @@
+"""Senders: where a rendered digest goes. Slack (DM or channel) or the console.
+
+Both take the same Block Kit. The Slack sender opens the DM with `conversations.open`, posts with
+`chat.postMessage` (tagged with message metadata carrying the ledger key, so a crashed run can
+ask Slack whether the message already went out), paces itself (workspace rate, ≈1 msg/s per
+channel) and honours 429 Retry-After through a slack_sdk retry handler.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TextIO
+
+import structlog
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry import RetryHandler
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
+
+from bot.deliver.pacing import Pacer
+from bot.deliver.render import blocks_to_text
+
+log = structlog.get_logger(__name__)
+
+METADATA_EVENT = "matchmaker_digest"
+# Errors that will not go away by retrying: record them on the ledger row and skip the member.
+PERMANENT_ERRORS = frozenset(
+    {
+        "user_not_found",
+        "account_inactive",
+        "cannot_dm_bot",
+        "user_disabled",
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+        "invalid_users",
+        "restricted_action",
+        "messages_tab_disabled",
+    }
+)
+# Errors that mean "this request can't be answered" (method missing, scope missing).
+UNSUPPORTED_ERRORS = frozenset({"unknown_method", "missing_scope", "not_allowed_token_type"})
+
+
+class SendError(Exception):
+    """A send failed. `permanent` errors skip the member; others are retried later."""
+
+    def __init__(self, reason: str, *, permanent: bool = False, ambiguous: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.permanent = permanent
+        self.ambiguous = ambiguous  # the request may have reached Slack (connection lost)
+
+
+class CannotVerify(Exception):
+    """The sender cannot tell whether an earlier attempt was delivered."""
+
+
+@dataclass(frozen=True)
+class Sent:
+    """Where a message went: its channel and Slack timestamp."""
+
+    channel: str
+    ts: str
+
+
+class Sender(Protocol):
+    """What the digest run needs from a destination."""
+
+    name: str
+
+    def send(self, target: str, *, blocks: Sequence[dict[str, Any]], text: str, key: str) -> Sent:
+        """Post a message to a user id (DM) or channel id; raise `SendError` on failure."""
+        ...
+
+    def find_sent(self, target: str, key: str) -> Sent | None:
+        """The message with ledger `key` if it was already posted; `CannotVerify` if unknown."""
+        ...
+
+
+# --------------------------------------------------------------------------------------------
+# Slack
+
+
+class PacedRateLimitHandler(RetryHandler):
+    """On HTTP 429: pause every sender for Retry-After seconds, then retry (bounded)."""
+
+    def __init__(self, pacer: Pacer, max_retry_count: int = 10) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self.pacer = pacer
+        self.rate_limited = 0
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        return response is not None and response.status_code == 429
+
+    def prepare_for_next_attempt(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        self.rate_limited += 1
+        self.pacer.pause(retry_after_seconds(response))
+        self.pacer.wait_pause()
+        state.next_attempt_requested = True
+        state.increment_current_attempt()
+
+
+def retry_after_seconds(response: HttpResponse | None, default: float = 1.0) -> float:
+    """The Retry-After header of a 429 in seconds (Slack sends whole seconds)."""
+    if response is None:
+        return default
+    for name, value in response.headers.items():
+        if name.lower() == "retry-after":
+            raw = value[0] if isinstance(value, list) and value else value
+            try:
+                return max(0.0, float(raw))
+            except (TypeError, ValueError):
+                return default
+    return default
+
+
+def _error_code(exc: SlackApiError) -> str:
+    data = getattr(exc.response, "data", None)
+    if isinstance(data, dict) and data.get("error"):
+        return str(data["error"])
+    status = getattr(exc.response, "status_code", None)
+    return "ratelimited" if status == 429 else f"http_{status}"
+
+
+@dataclass
+class SlackStats:
+    """Counters of one sender (for reports and the benchmark)."""
+
+    posted: int = 0
+    opened: int = 0
+    errors: dict[str, int] = field(default_factory=dict)
+
+
+class SlackSender:
+    """Sends digests with the Slack Web API, paced and 429-aware; thread-safe."""
+
+    name = "slack"
+
+    def __init__(
+        self,
+        token: str,
+        *,
+        base_url: str = "https://slack.com/api/",
+        rate_per_s: float = 1.0,
+        max_rate_limit_retries: int = 10,
+        client: WebClient | None = None,
+        pacer: Pacer | None = None,
+    ) -> None:
+        self.pacer = pacer or Pacer(rate_per_s)
+        self.rate_limit_handler = PacedRateLimitHandler(self.pacer, max_rate_limit_retries)
+        self.client = client or WebClient(token=token, base_url=base_url, timeout=30)
+        # No connection-error retries: re-posting after a lost response could send twice. The
+        # digest run resolves such a message later with `find_sent`.
+        self.client.retry_handlers = [self.rate_limit_handler]
+        self.stats = SlackStats()
+        self._channels: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> SlackSender:
+        """A sender for the configured workspace (needs SLACK_BOT_TOKEN)."""
+        if settings.slack_bot_token is None:
+            raise ValueError("SLACK_BOT_TOKEN is not set")
+        return cls(
+            settings.slack_bot_token.get_secret_value(),
+            base_url=settings.slack_api_url,
+            rate_per_s=settings.digest.workspace_rate_per_s,
+        )
+
+    def _call(self, method: Callable[..., Any], *, ambiguous: bool = False, **kwargs: Any) -> Any:
+        try:
+            return method(**kwargs)
+        except SlackApiError as exc:
+            code = _error_code(exc)
+            with self._lock:
+                self.stats.errors[code] = self.stats.errors.get(code, 0) + 1
+            raise SendError(code, permanent=code in PERMANENT_ERRORS) from None
+        except OSError as exc:  # refused, reset, timed out: did Slack get it? unknown
+            raise SendError(f"network: {type(exc).__name__}", ambiguous=ambiguous) from None
+
+    def channel_for(self, target: str) -> str:
+        """The channel to post into: a user id (U…/W…) becomes its DM channel."""
+        if not target.startswith(("U", "W")):
+            return target
+        with self._lock:
+            cached = self._channels.get(target)
+        if cached:
+            return cached
+        response = self._call(self.client.conversations_open, users=target)
+        channel = str(response["channel"]["id"])
+        with self._lock:
+            self._channels[target] = channel
+            self.stats.opened += 1
+        return channel
+
+    def send(self, target: str, *, blocks: Sequence[dict[str, Any]], text: str, key: str) -> Sent:
+        """Open the DM if needed, wait for a slot, post; `SendError` on failure."""
+        channel = self.channel_for(target)
+        self.pacer.wait(channel)
+        response = self._call(
+            self.client.chat_postMessage,
+            ambiguous=True,
+            channel=channel,
+            blocks=list(blocks),
+            text=text,
+            unfurl_links=False,
+            unfurl_media=False,
+            metadata={"event_type": METADATA_EVENT, "event_payload": {"key": key}},
+        )
+        with self._lock:
+            self.stats.posted += 1
+        return Sent(channel=str(response.get("channel") or channel), ts=str(response["ts"]))
+
+    def find_sent(self, target: str, key: str) -> Sent | None:
+        """Look for our message with ledger `key` among the channel's latest messages."""
+        try:
+            channel = self.channel_for(target)
+            response = self._call(
+                self.client.conversations_history,
+                channel=channel,
+                limit=50,
+                include_all_metadata=True,
+            )
+        except SendError as exc:
+            raise CannotVerify(exc.reason) from None
+        for message in response.get("messages") or []:
+            metadata = message.get("metadata") or {}
+            payload = metadata.get("event_payload") or {}
+            if metadata.get("event_type") == METADATA_EVENT and payload.get("key") == key:
+                return Sent(channel=channel, ts=str(message.get("ts")))
+        return None
+
+
+# --------------------------------------------------------------------------------------------
+# Console
+
+
+class ConsoleSender:
+    """Prints each message as readable text (no Slack token, or `digest --dry-run`)."""
+
+    name = "console"
+
+    def __init__(self, out: TextIO | None = None) -> None:
+        self.out = out if out is not None else sys.stdout
+        self.sent: list[tuple[str, str, str]] = []  # (target, key, text)
+        self._lock = threading.Lock()
+
+    def send(self, target: str, *, blocks: Sequence[dict[str, Any]], text: str, key: str) -> Sent:
+        """Print the message under a line naming its recipient."""
+        rendered = blocks_to_text(blocks) or text
+        with self._lock:
+            print(f"\n── to {target} ──\n{rendered}", file=self.out, flush=True)
+            self.sent.append((target, key, rendered))
+            return Sent(channel=target, ts=f"console-{len(self.sent)}")
+
+    def find_sent(self, target: str, key: str) -> Sent | None:
+        """The console keeps no history across processes; printing again is harmless."""
+        with self._lock:
+            for index, (sent_target, sent_key, _) in enumerate(self.sent, start=1):
+                if sent_target == target and sent_key == key:
+                    return Sent(channel=target, ts=f"console-{index}")
+        return None
+
+
+def console_text(blocks: Sequence[dict[str, Any]]) -> str:
+    """Render blocks exactly as the console sender would print them."""
+    buffer = io.StringIO()
+    ConsoleSender(buffer).send("preview", blocks=blocks, text="", key="preview")
+    return buffer.getvalue()

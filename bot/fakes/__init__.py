@@ -1,0 +1,1 @@
+"""In-process fakes of external services (GitHub, Slack) for tests, the demo and benchmarks."""

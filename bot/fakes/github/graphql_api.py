@@ -1,0 +1,416 @@
+"""GraphQL endpoint of the fake GitHub, executed by graphql-core against `schema.graphql`.
+
+Connections are resolved lazily from the world; the query's cost is computed the way GitHub
+documents it: every connection asked for `first`/`last` N items costs one request per parent
+item, the sum divided by 100, rounded, minimum 1 point.
+"""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLSchema,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    build_schema,
+    execute,
+    parse,
+    validate,
+    value_from_ast_untyped,
+)
+
+from bot.fakes.github.model import Issue, LinkedPR, Repo, World
+from bot.fakes.github.rest import iso
+
+MAX_NODES = 500_000
+MAX_PAGE = 100
+
+
+class GitHubGraphQLError(Exception):
+    """An error GitHub reports with a `type` (NOT_FOUND, RATE_LIMITED, …)."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+@cache
+def schema() -> GraphQLSchema:
+    """The fake's schema (a subset of GitHub's)."""
+    return build_schema((Path(__file__).with_name("schema.graphql")).read_text())
+
+
+# Cost ------------------------------------------------------------------------------------------
+
+
+def query_cost(document: DocumentNode, variables: dict[str, Any]) -> tuple[int, int]:
+    """(points, node count) of the first operation in `document`."""
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    operation = next(d for d in document.definitions if isinstance(d, OperationDefinitionNode))
+    requests = 0
+    nodes = 0
+
+    def walk(selection_set: SelectionSetNode | None, multiplier: int) -> None:
+        nonlocal requests, nodes
+        if selection_set is None:
+            return
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                args = {
+                    a.name.value: value_from_ast_untyped(a.value, variables)
+                    for a in selection.arguments or ()
+                }
+                page = args.get("first") or args.get("last")
+                if isinstance(page, int):
+                    if page > MAX_PAGE or page < 0:
+                        raise GitHubGraphQLError(
+                            "EXCESSIVE_PAGINATION",
+                            f"Requesting {page} records on the `{selection.name.value}` "
+                            f"connection exceeds the `first` limit of {MAX_PAGE} records.",
+                        )
+                    requests += multiplier
+                    nodes += multiplier * page
+                    walk(selection.selection_set, multiplier * page)
+                else:
+                    walk(selection.selection_set, multiplier)
+            elif isinstance(selection, InlineFragmentNode):
+                walk(selection.selection_set, multiplier)
+            elif isinstance(selection, FragmentSpreadNode):
+                walk(fragments[selection.name.value].selection_set, multiplier)
+
+    walk(operation.selection_set, 1)
+    if nodes > MAX_NODES:
+        raise GitHubGraphQLError(
+            "MAX_NODE_LIMIT_EXCEEDED",
+            f"This query requests up to {nodes:,} possible nodes which exceeds the maximum "
+            f"limit of {MAX_NODES:,}.",
+        )
+    return max(1, round(requests / 100)), nodes
+
+
+# Connections -----------------------------------------------------------------------------------
+
+
+def _cursor(index: int) -> str:
+    return base64.b64encode(f"cursor:v2:{index}".encode()).decode()
+
+
+def _offset(cursor: str | None) -> int | None:
+    if not cursor:
+        return None
+    try:
+        return int(base64.b64decode(cursor).decode().rsplit(":", 1)[1])
+    except (ValueError, IndexError):
+        message = f"`{cursor}` is not a valid cursor"
+        raise GitHubGraphQLError("INVALID_CURSOR_ARGUMENTS", message) from None
+
+
+def connection(items: list[Any], args: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """Slice `items` with first/after/last/before into a GitHub connection dict."""
+    start, end = 0, len(items)
+    after, before = _offset(args.get("after")), _offset(args.get("before"))
+    if after is not None:
+        start = after + 1
+    if before is not None:
+        end = min(end, before)
+    first, last = args.get("first"), args.get("last")
+    if first is not None:
+        end = min(end, start + first)
+    if last is not None:
+        start = max(start, end - last)
+    window = items[start:end]
+    edges = [{"cursor": _cursor(start + i), **_edge(node)} for i, node in enumerate(window)]
+    return {
+        "nodes": [edge["node"] for edge in edges],
+        "edges": edges,
+        "totalCount": len(items),
+        "pageInfo": {
+            "hasNextPage": end < len(items),
+            "hasPreviousPage": start > 0,
+            "startCursor": _cursor(start) if window else None,
+            "endCursor": _cursor(end - 1) if window else None,
+        },
+        **extra,
+    }
+
+
+def _edge(node: Any) -> dict[str, Any]:
+    if isinstance(node, tuple):  # (node, edge fields)
+        return {"node": node[0], **node[1]}
+    return {"node": node}
+
+
+# Objects ---------------------------------------------------------------------------------------
+
+
+def _actor(login: str | None) -> dict[str, Any] | None:
+    if not login:
+        return None
+    return {"__typename": "User", "login": login, "url": f"https://github.com/{login}"}
+
+
+def _pr(repo: Repo, pr: LinkedPR) -> dict[str, Any]:
+    return {
+        "__typename": "PullRequest",
+        "number": pr.number,
+        "state": pr.state,
+        "url": f"https://github.com/{repo.full_name}/pull/{pr.number}",
+        "isDraft": pr.draft,
+        "createdAt": iso(pr.created_at),
+        "author": _actor(pr.author),
+        "authorAssociation": pr.association,
+    }
+
+
+def _since(value: Any) -> datetime | None:
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00")) if value else None
+
+
+def issue_node(repo: Repo, issue: Issue) -> dict[str, Any]:
+    """The GraphQL Issue object."""
+
+    def timeline(_info: Any, **args: Any) -> dict[str, Any]:
+        events: list[tuple[datetime, dict[str, Any]]] = []
+        types = set(args.get("itemTypes") or ["ASSIGNED_EVENT", "CROSS_REFERENCED_EVENT"])
+        if "ASSIGNED_EVENT" in types:
+            for login in issue.assignees:
+                when = issue.assigned_at or issue.created_at
+                events.append(
+                    (
+                        when,
+                        {
+                            "__typename": "AssignedEvent",
+                            "createdAt": iso(when),
+                            "assignee": _actor(login),
+                            "actor": _actor(repo.owner),
+                        },
+                    )
+                )
+        if "CROSS_REFERENCED_EVENT" in types:
+            for pr in issue.linked_prs:
+                events.append(
+                    (
+                        pr.created_at,
+                        {
+                            "__typename": "CrossReferencedEvent",
+                            "createdAt": iso(pr.created_at),
+                            "source": _pr(repo, pr),
+                            "willCloseTarget": pr.closes,
+                            "isCrossRepository": False,
+                        },
+                    )
+                )
+        since = _since(args.get("since"))
+        events.sort(key=lambda pair: pair[0])
+        chosen = [event for when, event in events if since is None or when >= since]
+        return connection(chosen, args, filteredCount=len(chosen), updatedAt=iso(issue.updated_at))
+
+    def closed_by(_info: Any, **args: Any) -> dict[str, Any]:
+        include_closed = args.get("includeClosedPrs", False)
+        prs = [
+            _pr(repo, pr)
+            for pr in issue.linked_prs
+            if pr.closes and (include_closed or pr.state == "OPEN")
+        ]
+        return connection(prs, args)
+
+    return {
+        "__typename": "Issue",
+        "id": issue.node_id,
+        "number": issue.number,
+        "title": issue.title,
+        "body": issue.body,
+        "url": f"https://github.com/{repo.full_name}/issues/{issue.number}",
+        "state": issue.state.upper(),
+        "stateReason": issue.state_reason.upper() if issue.state_reason else None,
+        "createdAt": iso(issue.created_at),
+        "updatedAt": iso(issue.updated_at),
+        "closedAt": iso(issue.closed_at),
+        "locked": issue.locked,
+        "isPinned": issue.pinned,
+        "author": _actor(issue.author),
+        "authorAssociation": issue.author_association,
+        "repository": lambda _info, **_a: repo_node(repo),
+        "labels": lambda _info, **args: connection([{"name": n} for n in issue.labels], args),
+        "assignees": lambda _info, **args: connection(
+            [_actor(login) for login in issue.assignees], args
+        ),
+        "comments": lambda _info, **args: connection(
+            [
+                {
+                    "author": _actor(c.author),
+                    "authorAssociation": c.association,
+                    "body": c.body,
+                    "createdAt": iso(c.created_at),
+                }
+                for c in issue.comments
+            ],
+            args,
+        ),
+        "reactions": lambda _info, **args: connection([None] * issue.reactions, args),
+        "closedByPullRequestsReferences": closed_by,
+        "timelineItems": timeline,
+    }
+
+
+def repo_node(repo: Repo) -> dict[str, Any]:
+    """The GraphQL Repository object."""
+
+    def issues(_info: Any, **args: Any) -> dict[str, Any]:
+        filters = args.get("filterBy") or {}
+        states = set(args.get("states") or filters.get("states") or ["OPEN", "CLOSED"])
+        wanted = {x.lower() for x in (args.get("labels") or filters.get("labels") or [])}
+        since = _since(filters.get("since"))
+        chosen = [
+            issue
+            for issue in repo.issues.values()
+            if not issue.is_pull_request
+            and issue.state.upper() in states
+            and (not wanted or wanted & {x.lower() for x in issue.labels})
+            and (since is None or issue.updated_at >= since)
+        ]
+        order = args.get("orderBy") or {"field": "CREATED_AT", "direction": "ASC"}
+        field = order["field"]
+        chosen.sort(
+            key=lambda i: (
+                len(i.comments)
+                if field == "COMMENTS"
+                else (i.updated_at if field == "UPDATED_AT" else i.created_at),
+                i.number,
+            ),
+            reverse=order["direction"] == "DESC",
+        )
+        return connection([issue_node(repo, issue) for issue in chosen], args)
+
+    def git_object(_info: Any, **args: Any) -> dict[str, Any] | None:
+        expression = args.get("expression") or ""
+        path = expression.split(":", 1)[1] if ":" in expression else ""
+        if repo.contributing_path and path.lower() == repo.contributing_path.lower():
+            oid = base64.b16encode(f"{repo.full_name}:{path}".encode()[:20]).decode().lower()
+            return {"__typename": "Blob", "id": f"B_{oid}", "oid": oid, "byteSize": 2048}
+        return None
+
+    def single_issue(_info: Any, **args: Any) -> dict[str, Any] | None:
+        issue = repo.issues.get(args["number"])
+        return issue_node(repo, issue) if issue and not issue.is_pull_request else None
+
+    languages = sorted(repo.languages.items(), key=lambda item: -item[1])
+    return {
+        "__typename": "Repository",
+        "id": repo.node_id,
+        "name": repo.name,
+        "nameWithOwner": repo.full_name,
+        "owner": _actor(repo.owner),
+        "description": repo.description or None,
+        "url": f"https://github.com/{repo.full_name}",
+        "isArchived": repo.archived,
+        "isDisabled": repo.disabled,
+        "isFork": repo.fork,
+        "pushedAt": iso(repo.pushed_at),
+        "updatedAt": iso(repo.updated_at),
+        "stargazerCount": repo.stars,
+        "forkCount": repo.forks,
+        "primaryLanguage": {"name": repo.language} if repo.language else None,
+        "licenseInfo": (
+            {"key": repo.license.lower(), "name": f"{repo.license} License", "spdxId": repo.license}
+            if repo.license
+            else None
+        ),
+        "languages": lambda _info, **args: connection(
+            [({"name": name}, {"size": size}) for name, size in languages],
+            args,
+            totalSize=sum(repo.languages.values()),
+        ),
+        "repositoryTopics": lambda _info, **args: connection(
+            [{"topic": {"name": t}} for t in repo.topics], args
+        ),
+        "labels": lambda _info, **args: connection(
+            [
+                {"name": n}
+                for n in repo.labels
+                if not args.get("query") or args["query"].lower() in n.lower()
+            ],
+            args,
+        ),
+        "object": git_object,
+        "issue": single_issue,
+        "issues": issues,
+    }
+
+
+# Execution -------------------------------------------------------------------------------------
+
+
+class GraphQLEndpoint:
+    """Parses, validates, prices and executes one query against the world."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+
+    def prepare(self, query: str, variables: dict[str, Any]) -> tuple[DocumentNode, int, int]:
+        """Parse, validate and price a query; raises GraphQLError / GitHubGraphQLError."""
+        document = parse(query)
+        problems = validate(schema(), document)
+        if problems:
+            raise problems[0]
+        points, nodes = query_cost(document, variables)
+        return document, points, nodes
+
+    def run(
+        self,
+        document: DocumentNode,
+        variables: dict[str, Any],
+        rate_limit: dict[str, Any],
+    ) -> dict[str, Any]:
+        """Execute and return GitHub's `{"data": …, "errors": […]}` envelope."""
+
+        def repository(_root: Any, _info: Any, **args: Any) -> dict[str, Any]:
+            repo = self.world.repo(f"{args['owner']}/{args['name']}")
+            if repo is None:
+                raise GitHubGraphQLError(
+                    "NOT_FOUND",
+                    f"Could not resolve to a Repository with the name "
+                    f"'{args['owner']}/{args['name']}'.",
+                )
+            return repo_node(repo)
+
+        root = {
+            "repository": lambda info, **args: repository(None, info, **args),
+            "rateLimit": lambda _info, **_args: rate_limit,
+        }
+        result = execute(schema(), document, root_value=root, variable_values=variables)
+        envelope: dict[str, Any] = {"data": result.data}
+        if result.errors:
+            envelope["errors"] = [format_error(e) for e in result.errors]
+        return envelope
+
+
+def format_error(err: GraphQLError | GitHubGraphQLError) -> dict[str, Any]:
+    """One error in GitHub's shape (with a `type` when GitHub gives one)."""
+    if isinstance(err, GitHubGraphQLError):
+        return {"type": err.kind, "message": str(err)}
+    data: dict[str, Any] = {"message": err.message}
+    original = err.original_error
+    if isinstance(original, GitHubGraphQLError):
+        data["type"] = original.kind
+        data["message"] = str(original)
+    if err.path:
+        data["path"] = list(err.path)
+    if err.locations:
+        data["locations"] = [{"line": loc.line, "column": loc.column} for loc in err.locations]
+    if not isinstance(original, GitHubGraphQLError) and err.path is None:
+        data.setdefault("extensions", {"code": "undefinedField"})
+    return data

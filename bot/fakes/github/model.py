@@ -1,0 +1,169 @@
+"""The fake GitHub's world: plain dataclasses that tests build in a few lines and mutate freely.
+
+Everything the fake serves (REST and GraphQL) is read from these objects at request time, so a
+test changes the world (close an issue, add a claim comment) and the next request sees it.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+EPOCH = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+
+
+def node_id(kind: str, number: int) -> str:
+    """A stable GraphQL node id in GitHub's opaque style."""
+    return base64.b64encode(f"0{len(kind)}:{kind}{number}".encode()).decode()
+
+
+@dataclass
+class Comment:
+    """An issue comment."""
+
+    author: str
+    body: str
+    created_at: datetime = EPOCH
+    association: str = "NONE"  # GraphQL CommentAuthorAssociation
+
+
+@dataclass
+class LinkedPR:
+    """A pull request that references an issue (closing keyword or a plain cross-reference)."""
+
+    number: int
+    state: str = "OPEN"  # OPEN | CLOSED | MERGED
+    closes: bool = True  # True: "Fixes #n" (closedByPullRequestsReferences); False: mention only
+    author: str = "contributor"
+    created_at: datetime = EPOCH
+    draft: bool = False
+    association: str = "CONTRIBUTOR"  # the PR author's CommentAuthorAssociation
+
+
+@dataclass
+class Issue:
+    """An issue (or, with `is_pull_request`, a pull request) of a repository."""
+
+    number: int
+    title: str
+    body: str = ""
+    labels: list[str] = field(default_factory=list)
+    state: str = "open"  # open | closed
+    state_reason: str | None = None  # completed | not_planned
+    assignees: list[str] = field(default_factory=list)
+    assigned_at: datetime | None = None
+    comments: list[Comment] = field(default_factory=list)
+    author: str = "reporter"
+    author_association: str = "NONE"
+    created_at: datetime = EPOCH
+    updated_at: datetime = EPOCH
+    closed_at: datetime | None = None
+    locked: bool = False
+    pinned: bool = False
+    linked_prs: list[LinkedPR] = field(default_factory=list)
+    reactions: int = 0
+    is_pull_request: bool = False
+    db_id: int = 0  # set by Repo.add_issue
+
+    @property
+    def node_id(self) -> str:
+        return node_id("Issue", self.db_id)
+
+    def touch(self, when: datetime) -> None:
+        """Record a change at `when` (GitHub bumps updated_at on any edit, label or comment)."""
+        self.updated_at = max(self.updated_at, when)
+
+
+@dataclass
+class Repo:
+    """A repository with its labels and issues."""
+
+    owner: str
+    name: str
+    description: str = ""
+    language: str | None = None
+    languages: dict[str, int] = field(default_factory=dict)  # language -> bytes
+    topics: list[str] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+    issues: dict[int, Issue] = field(default_factory=dict)
+    archived: bool = False
+    disabled: bool = False
+    fork: bool = False
+    stars: int = 0
+    forks: int = 0
+    license: str | None = "MIT"  # SPDX id
+    contributing_path: str | None = "CONTRIBUTING.md"  # None: no CONTRIBUTING file
+    created_at: datetime = EPOCH - timedelta(days=2000)
+    updated_at: datetime = EPOCH
+    pushed_at: datetime | None = EPOCH
+    default_branch: str = "main"
+    readme: str | None = None  # Markdown served by GET /repos/{o}/{r}/readme
+    db_id: int = 0  # set by World.add_repo
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.owner}/{self.name}"
+
+    @property
+    def node_id(self) -> str:
+        return node_id("Repository", self.db_id)
+
+    def add_issue(self, title: str, *, number: int | None = None, **fields: object) -> Issue:
+        """Add an issue (numbered after the highest existing one unless `number` is given)."""
+        number = number or max(self.issues, default=0) + 1
+        issue = Issue(number=number, title=title, **fields)  # type: ignore[arg-type]
+        issue.db_id = self.db_id * 100_000 + number
+        for label in issue.labels:
+            if label.lower() not in {existing.lower() for existing in self.labels}:
+                self.labels.append(label)
+        self.issues[number] = issue
+        return issue
+
+    def open_issues(self) -> list[Issue]:
+        return [i for i in self.issues.values() if i.state == "open" and not i.is_pull_request]
+
+
+@dataclass
+class User:
+    """A GitHub user; `repos` are the full names of public repositories they own."""
+
+    login: str
+    name: str | None = None
+    repos: list[str] = field(default_factory=list)
+    db_id: int = 0
+
+
+@dataclass
+class World:
+    """All repositories and users the fake serves. `synthetic` marks generated demo data."""
+
+    repos: dict[str, Repo] = field(default_factory=dict)  # key: lower-case full name
+    users: dict[str, User] = field(default_factory=dict)  # key: lower-case login
+    now: datetime = EPOCH
+    synthetic: bool = True
+    description: str = "synthetic test world"
+
+    def add_repo(self, full_name: str, **fields: object) -> Repo:
+        """Add a repository "owner/name" (and its owner as a user)."""
+        owner, name = full_name.split("/", 1)
+        repo = Repo(owner=owner, name=name, **fields)  # type: ignore[arg-type]
+        repo.db_id = len(self.repos) + 1
+        self.repos[full_name.lower()] = repo
+        self.add_user(owner).repos.append(repo.full_name)
+        return repo
+
+    def add_user(self, login: str, **fields: object) -> User:
+        """Return the user `login`, creating it when missing."""
+        key = login.lower()
+        if key not in self.users:
+            user = User(login=login, **fields)  # type: ignore[arg-type]
+            user.db_id = len(self.users) + 1
+            self.users[key] = user
+        return self.users[key]
+
+    def repo(self, full_name: str) -> Repo | None:
+        return self.repos.get(full_name.lower())
+
+    def user(self, login: str) -> User | None:
+        return self.users.get(login.lower())

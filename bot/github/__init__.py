@@ -1,0 +1,1 @@
+"""GitHub stage: API client with rate-limit handling, the batched crawl, availability signals."""

@@ -1,0 +1,277 @@
+"""HTTP client for GitHub's REST and GraphQL APIs with rate-limit handling.
+
+* Retries (tenacity) transport errors, 5xx and timeouts with exponential backoff and jitter.
+* Honours `Retry-After` (429 and secondary-limit 403) and, for the primary limit
+  (`X-RateLimit-Remaining: 0` or GraphQL `RATE_LIMITED`), waits until `X-RateLimit-Reset` when
+  that is near, otherwise raises `RateLimited`.
+* Caps requests in flight, counts requests and GraphQL points, and refuses to spend more than
+  `budget_share` of the hourly budget in one run (`BudgetExhausted`).
+* Conditional GETs: pass the stored ETag; a 304 costs nothing.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import structlog
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
+
+log = structlog.get_logger(__name__)
+
+RETRY_STATUSES = {500, 502, 503, 504}
+
+
+class GitHubError(Exception):
+    """A request failed for good (after retries)."""
+
+
+class NotFound(GitHubError):
+    """404 / GraphQL NOT_FOUND."""
+
+
+class RateLimited(GitHubError):
+    """The primary rate limit is exhausted until `reset` (epoch seconds)."""
+
+    def __init__(self, message: str, reset: float | None = None) -> None:
+        super().__init__(message)
+        self.reset = reset
+
+
+class BudgetExhausted(GitHubError):
+    """This run reached its configured share of the hourly budget."""
+
+
+class _Retry(Exception):
+    """Internal: retry after `delay` seconds (None: exponential backoff)."""
+
+    def __init__(self, reason: str, delay: float | None = None) -> None:
+        super().__init__(reason)
+        self.delay = delay
+
+
+@dataclass
+class Usage:
+    """What this client spent and what GitHub says is left, per resource."""
+
+    requests: int = 0
+    points: int = 0
+    not_modified: int = 0
+    retries: int = 0
+    spent: dict[str, int] = field(default_factory=dict)  # resource -> requests/points this run
+    remaining: dict[str, int] = field(default_factory=dict)
+    limit: dict[str, int] = field(default_factory=dict)
+    reset: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class GraphQLResult:
+    """`data` (possibly partial) and GitHub's `errors` list."""
+
+    data: dict[str, Any]
+    errors: list[dict[str, Any]]
+
+    def error_for(self, alias: str) -> dict[str, Any] | None:
+        """The first error whose path starts at `alias`."""
+        return next((e for e in self.errors if (e.get("path") or [None])[0] == alias), None)
+
+
+class GitHubClient:
+    """Sync client shared by the crawl's worker threads."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None = None,
+        *,
+        budget_share: float = 1.0,
+        max_wait: float = 900.0,
+        max_attempts: int = 6,
+        concurrency: int = 4,
+        timeout: float = 30.0,
+        sleep: Callable[[float], None] = time.sleep,
+        backoff_base: float = 0.5,
+    ) -> None:
+        headers = {
+            "Accept": "application/vnd.github+json",
+            "X-GitHub-Api-Version": "2022-11-28",
+            "User-Agent": "matchmaker-bot",
+        }
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        self.authenticated = bool(token)
+        self.http = httpx.Client(
+            base_url=base_url.rstrip("/"),
+            headers=headers,
+            timeout=timeout,
+            limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
+        )
+        self.usage = Usage()
+        self.budget_share = budget_share
+        self.max_wait = max_wait
+        self.max_attempts = max_attempts
+        self.backoff_base = backoff_base
+        self._sleep = sleep
+        self._slots = threading.BoundedSemaphore(concurrency)
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> GitHubClient:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    # Budget ------------------------------------------------------------------------------------
+
+    def budget_left(self, resource: str) -> int | None:
+        """What GitHub last said is left of `resource` (None before the first response)."""
+        return self.usage.remaining.get(resource)
+
+    def allowance(self, resource: str) -> int | None:
+        """How much more this run may spend of `resource` (None: unknown yet)."""
+        limit = self.usage.limit.get(resource)
+        if limit is None:
+            return None
+        share_left = int(limit * self.budget_share) - self.usage.spent.get(resource, 0)
+        return max(0, min(share_left, self.usage.remaining.get(resource, limit)))
+
+    def _check_budget(self, resource: str, cost: int) -> None:
+        allowance = self.allowance(resource)
+        if allowance is not None and cost > allowance:
+            raise BudgetExhausted(
+                f"{resource}: {cost} more would exceed this run's share "
+                f"({self.budget_share:.0%}) of the hourly budget"
+            )
+
+    def _record(self, response: httpx.Response, fallback_resource: str) -> None:
+        headers = response.headers
+        resource = headers.get("X-RateLimit-Resource", fallback_resource)
+        with self._lock:
+            self.usage.requests += 1
+            for key, target in (
+                ("X-RateLimit-Remaining", self.usage.remaining),
+                ("X-RateLimit-Limit", self.usage.limit),
+                ("X-RateLimit-Reset", self.usage.reset),
+            ):
+                if headers.get(key, "").isdigit():
+                    target[resource] = int(headers[key])
+            if response.status_code == 304:
+                self.usage.not_modified += 1
+            elif resource != "graphql" and response.status_code < 500:
+                self.usage.spent[resource] = self.usage.spent.get(resource, 0) + 1
+
+    # Retry machinery ---------------------------------------------------------------------------
+
+    def _wait(self, state: RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome else None
+        with self._lock:
+            self.usage.retries += 1
+        if isinstance(error, _Retry) and error.delay is not None:
+            return error.delay
+        # Exponential backoff with full jitter.
+        ceiling = min(60.0, self.backoff_base * 2 ** (state.attempt_number - 1))
+        return random.uniform(ceiling / 2, ceiling)
+
+    def _call(self, send: Callable[[], httpx.Response], resource: str) -> httpx.Response:
+        retrying = Retrying(
+            retry=retry_if_exception_type(_Retry),
+            stop=stop_after_attempt(self.max_attempts),
+            wait=self._wait,
+            sleep=self._sleep,
+            reraise=True,
+        )
+        try:
+            return retrying(self._attempt, send, resource)
+        except _Retry as exc:
+            raise GitHubError(f"gave up after {self.max_attempts} attempts: {exc}") from None
+
+    def _attempt(self, send: Callable[[], httpx.Response], resource: str) -> httpx.Response:
+        with self._slots:
+            try:
+                response = send()
+            except httpx.TransportError as exc:
+                raise _Retry(f"{type(exc).__name__}: {exc}") from None
+        self._record(response, resource)
+        status = response.status_code
+        if status in RETRY_STATUSES:
+            raise _Retry(f"HTTP {status}")
+        if status in (403, 429):
+            self._rate_limit_response(response)
+        return response
+
+    def _rate_limit_response(self, response: httpx.Response) -> None:
+        """Raise _Retry / RateLimited for a 403 or 429 that is about rate limits."""
+        headers = response.headers
+        message = _message(response)
+        retry_after = headers.get("Retry-After")
+        if response.status_code == 429 or "secondary rate limit" in message.lower():
+            delay = float(retry_after) if retry_after and retry_after.isdigit() else 60.0
+            log.warning("github.secondary_limit", wait_s=delay, status=response.status_code)
+            raise _Retry("secondary rate limit", delay)
+        if headers.get("X-RateLimit-Remaining") == "0" or "rate limit" in message.lower():
+            self._wait_for_reset(headers.get("X-RateLimit-Reset"), message)
+
+    def _wait_for_reset(self, reset_header: str | None, message: str) -> None:
+        reset = float(reset_header) if reset_header and reset_header.isdigit() else None
+        wait = (reset - time.time() + 1) if reset else None
+        if wait is not None and wait <= self.max_wait:
+            log.warning("github.rate_limited", wait_s=round(max(wait, 0), 1))
+            raise _Retry("primary rate limit", max(wait, 0.0))
+        raise RateLimited(message or "rate limit exceeded", reset)
+
+    # Public API --------------------------------------------------------------------------------
+
+    def get(
+        self, path: str, params: dict[str, Any] | None = None, *, etag: str | None = None
+    ) -> httpx.Response:
+        """GET a REST resource (200 or 304); raises NotFound on 404, GitHubError otherwise."""
+        resource = "search" if path.startswith("/search/") else "core"
+        self._check_budget(resource, 1)
+        headers = {"If-None-Match": etag} if etag else {}
+        response = self._call(lambda: self.http.get(path, params=params, headers=headers), resource)
+        if response.status_code == 404:
+            raise NotFound(f"GET {path}: not found")
+        if response.status_code not in (200, 304):
+            raise GitHubError(f"GET {path}: HTTP {response.status_code} {_message(response)}")
+        return response
+
+    def graphql(
+        self, query: str, variables: dict[str, Any] | None = None, *, estimate: int = 1
+    ) -> GraphQLResult:
+        """POST a GraphQL query; returns partial data with errors (never raises for those)."""
+        self._check_budget("graphql", estimate)
+        payload = {"query": query, "variables": variables or {}}
+        for _ in range(self.max_attempts):
+            response = self._call(lambda: self.http.post("/graphql", json=payload), "graphql")
+            if response.status_code != 200:
+                raise GitHubError(f"GraphQL: HTTP {response.status_code} {_message(response)}")
+            body = response.json()
+            errors = body.get("errors") or []
+            if any(e.get("type") == "RATE_LIMITED" for e in errors):
+                try:
+                    self._wait_for_reset(response.headers.get("X-RateLimit-Reset"), "RATE_LIMITED")
+                except _Retry as retry:
+                    self._sleep(retry.delay or 0)
+                    continue
+            cost = ((body.get("data") or {}).get("rateLimit") or {}).get("cost", estimate)
+            with self._lock:
+                self.usage.points += cost
+                self.usage.spent["graphql"] = self.usage.spent.get("graphql", 0) + cost
+            return GraphQLResult(body.get("data") or {}, errors)
+        raise RateLimited("GraphQL RATE_LIMITED after waiting for the reset")
+
+
+def _message(response: httpx.Response) -> str:
+    try:
+        data = response.json()
+    except ValueError:
+        return response.text[:200]
+    return str(data.get("message", "")) if isinstance(data, dict) else ""

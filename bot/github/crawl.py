@@ -1,0 +1,116 @@
+"""`crawl()`: fill Repository fields and Issue rows (with availability signals) from GitHub.
+
+With a token it uses GraphQL (`graphql_crawl`); without one, REST search (`rest_crawl`). A
+failure on one repository or page never aborts the crawl; failed repositories keep what was
+stored and are retried next run; a crawl killed midway resumes (completed repositories have
+their fingerprint stored and are skipped by the change check).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import structlog
+from sqlalchemy.engine import Engine
+
+from bot.config import Settings
+from bot.github.client import BudgetExhausted, GitHubClient, GitHubError, RateLimited
+from bot.github.graphql_crawl import GraphQLCrawler
+from bot.github.persist import CrawlStore, CrawlTargetError, load_targets
+from bot.github.report import CrawlReport
+from bot.github.rest_crawl import RestCrawler
+
+log = structlog.get_logger(__name__)
+
+__all__ = ["CrawlReport", "CrawlTargetError", "crawl", "make_client"]
+
+
+def make_client(settings: Settings) -> GitHubClient:
+    """A client for `settings.github_api_url`, authenticated when a token is configured."""
+    token = settings.github_token.get_secret_value() if settings.github_token else None
+    return GitHubClient(
+        settings.github_api_url,
+        token,
+        budget_share=settings.github.max_budget_share,
+        concurrency=settings.github.concurrency,
+    )
+
+
+def crawl(
+    engine: Engine,
+    settings: Settings,
+    *,
+    repo: str | None = None,
+    dry_run: bool = False,
+    progress: Callable[[CrawlReport], None] | None = None,
+    client: GitHubClient | None = None,
+    now: datetime | None = None,
+) -> CrawlReport:
+    """Crawl every listed repository (or only `repo`, "owner/name"); never raises for API
+    failures (they are in the report), raises `CrawlTargetError` for an unknown `repo`."""
+    now = now or datetime.now(UTC)
+    targets = load_targets(engine, repo)
+    own_client = client is None
+    client = client or make_client(settings)
+    report = CrawlReport(
+        mode="graphql" if client.authenticated else "rest",
+        dry_run=dry_run,
+        repos_total=len(targets),
+    )
+    store = CrawlStore(engine, dry_run=dry_run)
+    report.run_id = store.start_run(report.mode, len(targets))
+    log.info("crawl.start", mode=report.mode, repos=len(targets), dry_run=dry_run)
+    finished = False
+    try:
+        if client.authenticated:
+            GraphQLCrawler(client, store, settings, report, now=now, progress=progress).run(targets)
+        else:
+            RestCrawler(client, store, settings, report, now=now, progress=progress).run(targets)
+        finished = True
+    except (RateLimited, BudgetExhausted) as exc:
+        report.stopped = str(exc)
+        finished = True
+        log.warning("crawl.stopped", reason=str(exc))
+    except GitHubError as exc:
+        report.stopped = f"GitHub error: {exc}"
+        finished = True
+        log.error("crawl.failed", error=str(exc))
+    finally:
+        resource = "graphql" if client.authenticated else "search"
+        report.requests = client.usage.requests
+        report.points = client.usage.points
+        report.budget_left = client.budget_left(resource)
+        report.budget_limit = client.usage.limit.get(resource)
+        if own_client:
+            client.close()
+        store.finish_run(
+            report.run_id,
+            {
+                "finished_at": datetime.now(UTC),
+                "status": report.status if finished else "failed",
+                "repos_done": report.repos_done,
+                "repos_failed": report.repos_failed,
+                "issues_seen": report.issues_seen,
+                "requests": report.requests,
+                "points": report.points,
+                "budget_left": report.budget_left,
+                "error": (None if finished else "interrupted")
+                or report.stopped
+                or ("; ".join(f"{k}: {v}" for k, v in list(report.failures.items())[:20]) or None),
+            },
+        )
+        if progress:
+            progress(report)
+    log.info(
+        "crawl.done",
+        status=report.status,
+        repos_done=report.repos_done,
+        unchanged=report.repos_unchanged,
+        failed=report.repos_failed,
+        issues=report.issues_seen,
+        requests=report.requests,
+        points=report.points,
+        budget_left=report.budget_left,
+    )
+    return report

@@ -1,0 +1,342 @@
+"""The token crawl: GraphQL, many repositories per query, in three cheap steps.
+
+0. Change check (re-crawls only): a 1–2 request-per-repository query whose fingerprint
+   (push/update times, label count, count and latest update of beginner-labelled issues) is
+   compared with the stored one; unchanged repositories are skipped.
+1. Metadata of changed/new repositories (archived, languages, topics, labels, CONTRIBUTING, …),
+   from which each repository's beginner labels are learned.
+2. Open issues carrying any of those labels (GraphQL `labels:` is OR), fully paginated, with
+   every availability signal; batches are packed under a points ceiling that halves when GitHub
+   times out. Issues that left the label query are re-checked, never deleted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+import structlog
+
+from bot.config import Settings
+from bot.github import queries
+from bot.github.client import (
+    BudgetExhausted,
+    GitHubClient,
+    GitHubError,
+    GraphQLResult,
+    RateLimited,
+)
+from bot.github.labels import BeginnerLabels
+from bot.github.persist import CrawlStore, Target
+from bot.github.report import CrawlReport
+from bot.github.signals import (
+    fingerprint,
+    first_maintainer_reply_hours,
+    issue_values,
+    label_names,
+    median_or_none,
+    newcomer_share,
+    repo_values,
+)
+
+log = structlog.get_logger(__name__)
+T = TypeVar("T")
+MAX_ALIASES = 100
+
+
+@dataclass
+class RepoState:
+    """What phase 1 and 2 collected about one repository during this run."""
+
+    target: Target
+    meta: dict[str, Any] = field(default_factory=dict)
+    labels: list[str] = field(default_factory=list)
+    issues: list[dict[str, Any]] = field(default_factory=list)
+    reply_hours: list[float] = field(default_factory=list)
+    fp: dict[str, Any] | None = None
+    closed: dict[str, Any] | None = None
+
+
+def pack(items: Iterable[T], cost: Callable[[T], int], ceiling: int) -> list[list[T]]:
+    """Greedy batches whose summed cost stays ≤ ceiling (a single item may exceed it)."""
+    batches: list[list[T]] = []
+    current: list[T] = []
+    total = 0
+    for item in items:
+        c = cost(item)
+        if current and (total + c > ceiling or len(current) >= MAX_ALIASES):
+            batches.append(current)
+            current, total = [], 0
+        current.append(item)
+        total += c
+    if current:
+        batches.append(current)
+    return batches
+
+
+class GraphQLCrawler:
+    """Runs the three steps for a list of targets, saving each repository as it completes."""
+
+    def __init__(
+        self,
+        client: GitHubClient,
+        store: CrawlStore,
+        settings: Settings,
+        report: CrawlReport,
+        *,
+        now: datetime,
+        progress: Callable[[CrawlReport], None] | None = None,
+    ) -> None:
+        self.client = client
+        self.store = store
+        self.settings = settings
+        self.report = report
+        self.now = now
+        self.progress = progress or (lambda _report: None)
+        gh = settings.github
+        self.vocabulary = BeginnerLabels(gh.beginner_labels, gh.extra_labels)
+        self.ceiling = gh.max_query_points * 100  # in GitHub "requests"
+        self.per_page = gh.issues_per_page
+        self.stale = timedelta(days=gh.stale_assignment_days)
+        self.pool = ThreadPoolExecutor(max_workers=gh.concurrency, thread_name_prefix="crawl")
+
+    # Driver ------------------------------------------------------------------------------------
+
+    def run(self, targets: list[Target]) -> None:
+        try:
+            changed = self._changed(targets)
+            states = self._metadata(changed)
+            self._issues(states)
+        finally:
+            self.pool.shutdown(wait=True)
+
+    def _send_all(self, documents: list[tuple[str, int]]) -> list[GraphQLResult | Exception]:
+        """Send queries concurrently; each result is a GraphQLResult or the exception."""
+
+        def send(doc: tuple[str, int]) -> GraphQLResult | Exception:
+            try:
+                return self.client.graphql(doc[0], estimate=max(1, round(doc[1] / 100)))
+            except GitHubError as exc:
+                return exc
+
+        results = list(self.pool.map(send, documents))
+        for result in results:
+            if isinstance(result, (RateLimited, BudgetExhausted)):
+                raise result  # stop the crawl; completed repositories are already saved
+        return results
+
+    def _fail(self, target: Target, reason: str) -> None:
+        log.warning("crawl.repo_failed", repo=target.full_name, reason=reason)
+        self.report.failures[target.full_name] = reason
+        self.report.repos_failed += 1
+        self.store.fail_repo(target, reason, self.now)
+
+    # Step 0: change check ----------------------------------------------------------------------
+
+    def _changed(self, targets: list[Target]) -> list[Target]:
+        refresh = timedelta(hours=self.settings.github.full_refresh_hours)
+        checkable = [
+            t
+            for t in targets
+            if t.fingerprint
+            and not t.crawl_error
+            and t.full_crawled_at is not None
+            and self.now - t.full_crawled_at < refresh
+        ]
+        if not checkable:
+            return targets
+        checkable_ids = {t.id for t in checkable}
+        changed = [t for t in targets if t.id not in checkable_ids]
+        batches = pack(
+            checkable, lambda t: queries.fingerprint_cost(t.beginner_labels or []), self.ceiling
+        )
+        documents = [
+            (
+                queries.fingerprint_query([(t.full_name, t.beginner_labels or []) for t in batch]),
+                sum(queries.fingerprint_cost(t.beginner_labels or []) for t in batch),
+            )
+            for batch in batches
+        ]
+        for batch, result in zip(batches, self._send_all(documents), strict=True):
+            if isinstance(result, Exception):
+                changed.extend(batch)  # could not check: crawl them
+                continue
+            for i, target in enumerate(batch):
+                node = result.data.get(f"r{i}")
+                if node is None:
+                    changed.append(target)
+                    continue
+                labels = target.beginner_labels or []
+                if fingerprint(node, labels, node.get("fp")) == target.fingerprint:
+                    self.report.repos_unchanged += 1
+                    self.report.repos_done += 1
+                    self.store.touch_repo(target, self.now)
+                else:
+                    changed.append(target)
+        self.progress(self.report)
+        return changed
+
+    # Step 1: metadata --------------------------------------------------------------------------
+
+    def _metadata(self, targets: list[Target]) -> list[RepoState]:
+        states: list[RepoState] = []
+        pending = list(targets)
+        ceiling = self.ceiling
+        while pending:
+            batches = pack(pending, lambda _t: queries.META_REQUESTS, ceiling)
+            documents = [
+                (queries.meta_query([t.full_name for t in b]), queries.meta_cost(len(b)))
+                for b in batches
+            ]
+            pending = []
+            for batch, result in zip(batches, self._send_all(documents), strict=True):
+                if isinstance(result, Exception):
+                    if len(batch) > 1:
+                        pending.extend(batch)  # retry in smaller batches
+                    else:
+                        self._fail(batch[0], f"metadata: {result}")
+                    continue
+                for i, target in enumerate(batch):
+                    node = result.data.get(f"r{i}")
+                    if node is None:
+                        error = result.error_for(f"r{i}") or {}
+                        self._fail(target, f"metadata: {error.get('message', 'no data')}")
+                        continue
+                    labels = self.vocabulary.select(label_names(node), target.full_name)
+                    states.append(RepoState(target, meta=node, labels=labels))
+            ceiling = max(queries.META_REQUESTS, ceiling // 2)
+            self.progress(self.report)
+        return states
+
+    # Step 2: issues ----------------------------------------------------------------------------
+
+    def _issues(self, states: list[RepoState]) -> None:
+        by_name = {s.target.full_name: s for s in states}
+        pages: list[queries.IssuePage] = []
+        for state in states:
+            if state.labels:
+                pages.append(queries.IssuePage(state.target.full_name, state.labels))
+            else:
+                self._complete(state)
+        ceiling = self.ceiling
+        while pages:
+            batches = pack(pages, lambda p: queries.issues_cost(p, self.per_page), ceiling)
+            documents = [
+                (
+                    queries.issues_query(batch, self.per_page),
+                    sum(queries.issues_cost(p, self.per_page) for p in batch),
+                )
+                for batch in batches
+            ]
+            next_pages: list[queries.IssuePage] = []
+            timed_out = False
+            for batch, result in zip(batches, self._send_all(documents), strict=True):
+                if isinstance(result, Exception):
+                    if len(batch) > 1:
+                        timed_out = True
+                        next_pages.extend(batch)
+                    else:
+                        state = by_name[batch[0].full_name]
+                        self._fail(state.target, f"issues: {result}")
+                    continue
+                for i, page in enumerate(batch):
+                    state = by_name[page.full_name]
+                    follow = self._take_page(state, page, result, f"r{i}")
+                    if follow is not None:
+                        next_pages.append(follow)
+            if timed_out:
+                ceiling = max(1, ceiling // 2)
+                log.info("crawl.smaller_batches", ceiling_points=max(1, ceiling // 100))
+            pages = next_pages
+            self.progress(self.report)
+
+    def _take_page(
+        self, state: RepoState, page: queries.IssuePage, result: GraphQLResult, alias: str
+    ) -> queries.IssuePage | None:
+        """Collect one page; return the next page to fetch, or None when the repo is done."""
+        node = result.data.get(alias)
+        if node is None:
+            error = result.error_for(alias) or {}
+            self._fail(state.target, f"issues: {error.get('message', 'no data')}")
+            return None
+        connection = node["issues"]
+        for issue in connection.get("nodes") or []:
+            if issue is None:
+                continue
+            state.issues.append(issue_values(issue, now=self.now, stale_claim_after=self.stale))
+            hours = first_maintainer_reply_hours(issue)
+            if hours is not None:
+                state.reply_hours.append(hours)
+        self.report.issues_seen += len(connection.get("nodes") or [])
+        if page.first_page:
+            state.fp, state.closed = node.get("fp"), node.get("closed")
+        info = connection["pageInfo"]
+        if info.get("hasNextPage"):
+            return queries.IssuePage(page.full_name, page.labels, info["endCursor"])
+        self._complete(state)
+        return None
+
+    def _complete(self, state: RepoState) -> None:
+        """Save a fully crawled repository, then re-check the issues that left the query."""
+        target = state.target
+        values = repo_values(state.meta, state.labels)
+        values.update(
+            maintainer_response_hours=median_or_none(state.reply_hours),
+            newcomer_share=newcomer_share(state.closed),
+            open_issues=len(state.issues),
+            crawled_at=self.now,
+            full_crawled_at=self.now,
+            crawl_error=None,
+            crawl_fingerprint=fingerprint(state.meta, state.labels, state.fp),
+        )
+        seen = {v["number"] for v in state.issues}
+        stored = self.store.open_issue_numbers(target)
+        self.store.save_issues(target, state.issues, self.now)
+        vanished = sorted(n for n in stored if n not in seen)
+        if vanished:
+            self._recheck(state, vanished)
+        self.store.save_repo(target, values)  # fingerprint last: a crash before re-crawls it
+        self.report.repos_done += 1
+        self.report.issues_available += sum(
+            1
+            for v in state.issues
+            if not v["assignees"]
+            and not v["open_pr_count"]
+            and not v["claimed"]
+            and not v["locked"]
+        )
+
+    def _recheck(self, state: RepoState, numbers: list[int]) -> None:
+        """Look up issues that are no longer returned: closed, unlabelled or gone."""
+        target = state.target
+        for start in range(0, len(numbers), 50):
+            chunk = numbers[start : start + 50]
+            try:
+                result = self.client.graphql(
+                    queries.recheck_query([(target.full_name, chunk)]), estimate=1
+                )
+            except GitHubError as exc:
+                log.warning("crawl.recheck_failed", repo=target.full_name, error=str(exc))
+                return  # keep stored rows as they are; next run tries again
+            repo = result.data.get("r0") or {}
+            for number in chunk:
+                node = repo.get(f"i{number}")
+                self.report.issues_rechecked += 1
+                if node is None or (
+                    (node.get("repository") or {}).get("nameWithOwner", "").lower()
+                    != target.full_name.lower()
+                ):
+                    new_state = "gone"
+                    values: dict[str, Any] = {"state": new_state}
+                elif node.get("state") == "CLOSED":
+                    values = {"state": "closed"}
+                else:
+                    labels = [n["name"] for n in (node.get("labels") or {}).get("nodes") or []]
+                    beginner = self.vocabulary.select(labels, target.full_name)
+                    values = {"labels": labels, "state": "open" if beginner else "unlabelled"}
+                values["crawled_at"] = self.now
+                self.report.issues_closed += values["state"] != "open"
+                self.store.update_issue(target, number, values)

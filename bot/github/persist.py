@@ -1,0 +1,174 @@
+"""What the crawl reads from and writes to the store: targets, repository and issue rows, runs.
+
+Writes are upserts keyed on natural keys; nothing is deleted. With `dry_run` every write is a
+no-op so `matchmaker crawl --dry-run` shows what would change without changing anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from bot.store.db import session_scope
+from bot.store.models import CrawlRun, Issue, ListEntry, Repository
+from bot.store.upsert import upsert
+
+
+class CrawlTargetError(Exception):
+    """The requested repository is not in the catalog."""
+
+
+@dataclass
+class Target:
+    """A repository to crawl, with what the last crawl stored about it."""
+
+    id: int
+    full_name: str
+    beginner_labels: list[str] | None
+    fingerprint: str | None
+    full_crawled_at: datetime | None
+    crawl_error: str | None
+    etag: str | None = None
+
+
+def load_targets(engine: Engine, repo: str | None = None) -> list[Target]:
+    """Repositories named by an active list entry (or just `repo`, "owner/name")."""
+    with session_scope(engine) as session:
+        query = select(Repository)
+        if repo is not None:
+            query = query.where(func.lower(Repository.full_name) == repo.strip().lower())
+        else:
+            active = select(ListEntry.repository_id).where(
+                ListEntry.active.is_(True),  # type: ignore[attr-defined]
+                ListEntry.repository_id.is_not(None),  # type: ignore[union-attr]
+            )
+            query = query.where(Repository.id.in_(active))  # type: ignore[union-attr]
+        rows = session.exec(query.order_by(Repository.full_name)).all()
+        if repo is not None and not rows:
+            raise CrawlTargetError(
+                f"{repo} is not in the catalog; run `matchmaker catalog sync` (or add it to a list)"
+            )
+        return [
+            Target(
+                id=row.id or 0,
+                full_name=row.full_name,
+                beginner_labels=row.beginner_labels,
+                fingerprint=row.crawl_fingerprint,
+                full_crawled_at=row.full_crawled_at,
+                crawl_error=row.crawl_error,
+                etag=row.etag,
+            )
+            for row in rows
+        ]
+
+
+class CrawlStore:
+    """Writes of one crawl run (no-ops when `dry_run`)."""
+
+    def __init__(self, engine: Engine, *, dry_run: bool) -> None:
+        self.engine = engine
+        self.dry_run = dry_run
+
+    def open_issue_numbers(self, target: Target) -> dict[int, str]:
+        """number -> node id of the issues stored as open for this repository."""
+        with session_scope(self.engine) as session:
+            rows = session.exec(
+                select(Issue.number, Issue.node_id).where(
+                    Issue.repository_id == target.id, Issue.state == "open"
+                )
+            ).all()
+            return {number: node for number, node in rows}
+
+    def stored_issue_times(self, target: Target) -> dict[int, datetime | None]:
+        """number -> GitHub updated_at of every stored issue of this repository."""
+        with session_scope(self.engine) as session:
+            rows = session.exec(
+                select(Issue.number, Issue.updated_at).where(Issue.repository_id == target.id)
+            ).all()
+            return {number: updated for number, updated in rows}
+
+    def save_repo(self, target: Target, values: dict[str, Any]) -> None:
+        if self.dry_run:
+            return
+        with session_scope(self.engine) as session:
+            row = session.get(Repository, target.id)
+            if row is None:
+                return
+            if values.get("node_id"):
+                clash = session.exec(
+                    select(Repository).where(
+                        Repository.node_id == values["node_id"], Repository.id != target.id
+                    )
+                ).first()
+                if clash is not None:  # a renamed repository listed twice: keep the first
+                    values = {k: v for k, v in values.items() if k != "node_id"}
+            for key, value in values.items():
+                setattr(row, key, value)
+            session.add(row)
+
+    def save_issues(self, target: Target, issues: list[dict[str, Any]], now: datetime) -> None:
+        if self.dry_run or not issues:
+            return
+        with session_scope(self.engine) as session:
+            for values in issues:
+                row = {k: v for k, v in values.items() if k not in ("node_id",)}
+                row.update(repository_id=target.id, crawled_at=now)
+                existing = session.exec(
+                    select(Issue).where(
+                        Issue.repository_id == target.id, Issue.number == values["number"]
+                    )
+                ).first()
+                if existing is not None and existing.node_id != values["node_id"]:
+                    existing.node_id = values["node_id"]  # transferred in and renumbered
+                    session.add(existing)
+                    session.flush()
+                upsert(session, Issue, {"node_id": values["node_id"]}, row)
+
+    def update_issue(self, target: Target, number: int, values: dict[str, Any]) -> None:
+        if self.dry_run:
+            return
+        with session_scope(self.engine) as session:
+            row = session.exec(
+                select(Issue).where(Issue.repository_id == target.id, Issue.number == number)
+            ).first()
+            if row is not None:
+                for key, value in values.items():
+                    setattr(row, key, value)
+                session.add(row)
+
+    def touch_repo(self, target: Target, now: datetime) -> None:
+        """Record that an unchanged repository was checked at `now`."""
+        self.save_repo(target, {"crawled_at": now, "crawl_error": None})
+
+    def fail_repo(self, target: Target, reason: str, now: datetime) -> None:
+        """Remember the failure (retried next run); keep everything stored."""
+        self.save_repo(target, {"crawl_error": reason[:1000], "crawled_at": now})
+
+    # Runs --------------------------------------------------------------------------------------
+
+    def start_run(self, mode: str, repos_total: int) -> int | None:
+        if self.dry_run:
+            return None
+        with session_scope(self.engine) as session:
+            for stale in session.exec(select(CrawlRun).where(CrawlRun.status == "running")):
+                stale.status, stale.error = "failed", "interrupted (the process stopped)"
+                session.add(stale)
+            run = CrawlRun(mode=mode, repos_total=repos_total)
+            session.add(run)
+            session.flush()
+            return run.id
+
+    def finish_run(self, run_id: int | None, values: dict[str, Any]) -> None:
+        if self.dry_run or run_id is None:
+            return
+        with session_scope(self.engine) as session:
+            run = session.get(CrawlRun, run_id)
+            if run is not None:
+                for key, value in values.items():
+                    setattr(run, key, value)
+                session.add(run)

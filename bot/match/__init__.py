@@ -1,0 +1,1 @@
+"""Matching: member profiles, eligibility, scoring and ranking of available issues."""

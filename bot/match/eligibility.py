@@ -1,0 +1,131 @@
+"""Hard filters: which issues may be shown at all, and to which member. Every rule has a code.
+
+Issue-level rules (same for every member) give each issue its *first* failing reason, so the
+counts add up to the number of issues. Member-level rules (already sent, not for me, level) are
+counted per (member, issue) pair.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+
+from bot.config import Settings
+from bot.match.issues import IssueTable
+
+DAY = 86_400.0
+
+# Issue-level reasons, in the order they are checked.
+ISSUE_REASONS: tuple[str, ...] = (
+    "closed",
+    "pull_request",
+    "locked",
+    "repo_archived",
+    "repo_disabled",
+    "repo_inactive",
+    "assigned",
+    "linked_pr",
+    "claimed",
+    "reported_taken",
+)
+MEMBER_REASONS: tuple[str, ...] = ("already_sent", "not_for_me", "level")
+
+LEVELS: tuple[str, ...] = ("first-timer", "some", "experienced")
+LEVEL_ALIASES = {
+    "first-timer": 0, "first timer": 0, "firsttimer": 0, "beginner": 0, "new": 0, "newcomer": 0,
+    "some": 1, "intermediate": 1, "some experience": 1,
+    "experienced": 2, "expert": 2, "senior": 2, "advanced": 2,
+}  # fmt: skip
+
+
+def level_code(level: str | None) -> int:
+    """0 = first-timer, 1 = some, 2 = experienced; unknown levels count as first-timer."""
+    return LEVEL_ALIASES.get((level or "").strip().lower(), 0)
+
+
+@dataclass
+class EligibilityStats:
+    """How many issues / pairs each rule removed."""
+
+    issues_total: int = 0
+    issues_eligible: int = 0
+    issue_reasons: Counter[str] = field(default_factory=Counter)
+    pair_reasons: Counter[str] = field(default_factory=Counter)
+
+    def as_dict(self) -> dict[str, int]:
+        """Flat counts for logs and reports."""
+        out = {"issues_total": self.issues_total, "issues_eligible": self.issues_eligible}
+        out.update({reason: self.issue_reasons.get(reason, 0) for reason in ISSUE_REASONS})
+        out.update({reason: self.pair_reasons.get(reason, 0) for reason in MEMBER_REASONS})
+        return out
+
+
+def issue_reason_codes(table: IssueTable, settings: Settings, now: datetime) -> np.ndarray:
+    """Per issue: 0 when available, else 1 + index of the first failing rule in ISSUE_REASONS."""
+    t = now.timestamp()
+    inactive_before = t - settings.github.inactive_after_days * DAY
+    stale_before = t - settings.github.stale_assignment_days * DAY
+    # An assignment is still live unless its newest sign of life is older than the threshold.
+    live_assignment = table.assigned & ~(table.assignment_activity < stale_before)
+    checks = (
+        ~table.open,
+        table.is_pr,
+        table.locked,
+        table.archived,
+        table.disabled,
+        table.pushed_at < inactive_before,  # NaN (never crawled) compares False: kept
+        live_assignment,
+        table.open_prs > 0,
+        table.claimed,
+        table.reported_taken,
+    )
+    codes = np.zeros(table.size, dtype=np.int8)
+    for code, failed in reversed(list(enumerate(checks, start=1))):
+        codes[failed] = code
+    return codes
+
+
+def count_issue_reasons(codes: np.ndarray, stats: EligibilityStats) -> None:
+    """Add per-reason issue counts to `stats`."""
+    counts = np.bincount(codes, minlength=len(ISSUE_REASONS) + 1)
+    stats.issues_total += int(codes.size)
+    stats.issues_eligible += int(counts[0])
+    for i, reason in enumerate(ISSUE_REASONS, start=1):
+        if counts[i]:
+            stats.issue_reasons[reason] += int(counts[i])
+
+
+def level_allowed(table: IssueTable) -> np.ndarray:
+    """bool [3, I]: may a member of each level get each issue?
+
+    First-timers need a real beginner label ("help wanted" alone is not one); "first-timers-only"
+    issues are kept for first-timers.
+    """
+    allowed = np.ones((len(LEVELS), table.size), dtype=bool)
+    allowed[0] = table.beginner_label
+    allowed[1] = ~table.first_timers_only
+    allowed[2] = ~table.first_timers_only
+    return allowed
+
+
+def pair_keys(member_rows: np.ndarray, issue_cols: np.ndarray, n_issues: int) -> np.ndarray:
+    """Encode (member row, issue column) pairs as sorted unique int64 keys."""
+    keys = member_rows.astype(np.int64) * max(n_issues, 1) + issue_cols.astype(np.int64)
+    return np.unique(keys)
+
+
+def pairs_from(
+    pairs: Iterable[tuple[int, int]], member_pos: dict[int, int], table: IssueTable
+) -> tuple[np.ndarray, np.ndarray]:
+    """(member id, issue id) pairs -> (member rows, issue columns), unknown ones dropped."""
+    items = [(member_pos[m], i) for m, i in pairs if m in member_pos]
+    if not items:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    rows = np.fromiter((m for m, _ in items), np.int64, len(items))
+    cols = table.index_of(i for _, i in items)
+    keep = cols >= 0
+    return rows[keep], cols[keep]

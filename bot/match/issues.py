@@ -1,0 +1,227 @@
+"""Load stored issues and their repositories into NumPy arrays for eligibility and scoring."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+from sqlmodel import Session, select
+
+from bot.config import Settings
+from bot.match.taxonomy import Taxonomy, term_key
+from bot.match.terms import TermSpace
+from bot.store.models import Feedback, Issue, ListEntry, Repository
+
+# Labels that invite help but do not promise a beginner-sized task.
+GENERIC_LABELS = frozenset(
+    {"help-wanted", "up-for-grabs", "contributions-welcome", "hacktoberfest"}
+)
+FIRST_TIMERS_ONLY = frozenset({"first-timers-only", "first-timer-only", "first-timers"})
+
+
+def epoch(value: datetime | None) -> float:
+    """Seconds since the epoch, NaN for None."""
+    return value.timestamp() if value is not None else float("nan")
+
+
+@dataclass
+class IssueTable:
+    """Issues (sorted by id) with per-issue arrays; repositories with term matrices."""
+
+    issues: list[Issue]
+    repos: list[Repository]
+    repo_terms: list[tuple[dict[str, float], dict[str, float]]]  # (languages, topics) per repo
+    ids: np.ndarray  # int64 [I]
+    repo: np.ndarray  # int32 [I] index into `repos`
+    repo_lang: np.ndarray  # float32 [R, L]
+    repo_topic: np.ndarray  # float32 [R, T]
+    # availability
+    open: np.ndarray
+    is_pr: np.ndarray
+    locked: np.ndarray
+    assigned: np.ndarray
+    assignment_activity: np.ndarray  # epoch s of the newest of assigned/updated/activity (NaN)
+    open_prs: np.ndarray
+    claimed: np.ndarray
+    reported_taken: np.ndarray
+    archived: np.ndarray
+    disabled: np.ndarray
+    pushed_at: np.ndarray  # epoch s (NaN)
+    # level
+    beginner_label: np.ndarray  # carries a beginner label that is not merely "help wanted"
+    first_timers_only: np.ndarray
+    # scoring signals
+    created_at: np.ndarray
+    activity_at: np.ndarray
+    comments: np.ndarray
+    approachability: np.ndarray  # float32, NaN when unknown
+    newcomer_share: np.ndarray  # float32 per issue (repo's), NaN when unknown
+    response_hours: np.ndarray  # float32 per issue (repo's), NaN when unknown
+    stars: np.ndarray
+
+    @property
+    def size(self) -> int:
+        """Number of issues."""
+        return int(self.ids.shape[0])
+
+    def index_of(self, issue_ids: Iterable[int]) -> np.ndarray:
+        """Positions of the given issue ids (-1 where not in the table)."""
+        wanted = np.fromiter(issue_ids, dtype=np.int64)
+        if not len(self.ids) or not len(wanted):
+            return np.full(len(wanted), -1, dtype=np.int64)
+        pos = np.searchsorted(self.ids, wanted).clip(0, len(self.ids) - 1)
+        return np.where(self.ids[pos] == wanted, pos, -1)
+
+
+def repo_terms(
+    repo: Repository, entries: Sequence[ListEntry], taxonomy: Taxonomy
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Canonical languages (by byte share) and topics (GitHub topics, catalog sections), expanded.
+
+    A language with at least half of the bytes, the primary language and the catalog's language
+    tag weigh 1.0; smaller shares weigh share / 0.5.
+    """
+    langs: dict[str, float] = {}
+    total = sum(v for v in (repo.languages or {}).values() if isinstance(v, int | float) and v > 0)
+    for name, size in (repo.languages or {}).items():
+        term = taxonomy.language(name)
+        if term and total and isinstance(size, int | float) and size > 0:
+            langs[term] = max(langs.get(term, 0.0), min(1.0, size / total / 0.5))
+    for name in [repo.primary_language, *(e.language for e in entries)]:
+        term = taxonomy.language(name)
+        if term:
+            langs[term] = 1.0
+    topics: dict[str, float] = {}
+    found = list(taxonomy.repo_topic_terms(repo.topics or []))
+    for entry in entries:
+        found += taxonomy.section_terms(entry.section or "")
+        found += taxonomy.repo_topic_terms(entry.topics or [])
+    for term in found:
+        if taxonomy.is_language(term):
+            langs.setdefault(term, 1.0)
+        else:
+            topics[term] = 1.0
+    return langs, taxonomy.expand(topics)
+
+
+def _label_flags(labels: Iterable[str], beginner: frozenset[str]) -> tuple[bool, bool]:
+    keys = {term_key(label) for label in labels}
+    first_timers = bool(keys & FIRST_TIMERS_ONLY)
+    specific = {k for k in keys if k in beginner and k not in GENERIC_LABELS}
+    return bool(specific) or first_timers, first_timers
+
+
+def load_issue_table(
+    session: Session, settings: Settings, space: TermSpace, *, include_closed: bool = False
+) -> IssueTable:
+    """Read issues with their repositories, list entries and "already taken" clicks."""
+    query = select(Issue, Repository).join(Repository, Issue.repository_id == Repository.id)
+    if not include_closed:
+        query = query.where(Issue.state == "open")
+    rows = session.exec(query.order_by(Issue.id)).all()
+    repo_ids = sorted({repo.id for _, repo in rows})
+    entries: dict[int, list[ListEntry]] = defaultdict(list)
+    if repo_ids:
+        for entry in session.exec(
+            select(ListEntry).where(ListEntry.repository_id.in_(repo_ids), ListEntry.active)  # type: ignore[union-attr]
+        ).all():
+            entries[entry.repository_id or 0].append(entry)
+    taken_clicks: dict[int, datetime] = {}
+    for issue_id, created in session.exec(
+        select(Feedback.issue_id, Feedback.created_at).where(Feedback.kind == "already_taken")
+    ).all():
+        if issue_id not in taken_clicks or created > taken_clicks[issue_id]:
+            taken_clicks[issue_id] = created
+    return build_issue_table(
+        [issue for issue, _ in rows],
+        {repo.id: repo for _, repo in rows},
+        entries,
+        taken_clicks,
+        settings,
+        space,
+    )
+
+
+def build_issue_table(
+    issues: Sequence[Issue],
+    repos_by_id: dict[int | None, Repository],
+    entries: dict[int, list[ListEntry]],
+    taken_clicks: dict[int, datetime],
+    settings: Settings,
+    space: TermSpace,
+) -> IssueTable:
+    """Arrays for `issues` (must be sorted by id)."""
+    taxonomy = space.taxonomy
+    repos = [repos_by_id[k] for k in sorted(repos_by_id, key=lambda k: k or 0)]
+    repo_pos = {repo.id: i for i, repo in enumerate(repos)}
+    terms = [repo_terms(repo, entries.get(repo.id or 0, []), taxonomy) for repo in repos]
+    base_beginner = {term_key(label) for label in settings.github.beginner_labels}
+    extra = {
+        name.lower(): {term_key(label) for label in labels}
+        for name, labels in settings.github.extra_labels.items()
+    }
+    n = len(issues)
+    repo_idx = np.fromiter((repo_pos[i.repository_id] for i in issues), dtype=np.int32, count=n)
+    flags = []
+    for issue in issues:
+        repo = repos[repo_pos[issue.repository_id]]
+        beginner = base_beginner | extra.get(repo.full_name, set())
+        beginner |= {term_key(label) for label in repo.beginner_labels or []}
+        flags.append(_label_flags(issue.labels or [], frozenset(beginner)))
+
+    def arr(values: Iterable[float], dtype: type = np.float64) -> np.ndarray:
+        return np.fromiter(values, dtype=dtype, count=n)
+
+    def taken(issue: Issue) -> bool:
+        marks = [t for t in (issue.reported_taken_at, taken_clicks.get(issue.id or 0)) if t]
+        return any(mark >= issue.crawled_at for mark in marks)
+
+    def assignment_activity(issue: Issue) -> float:
+        times = [t for t in (issue.assigned_at, issue.last_activity_at, issue.updated_at) if t]
+        return max(t.timestamp() for t in times) if times else float("nan")
+
+    repo_of = [repos[repo_pos[i.repository_id]] for i in issues]
+    return IssueTable(
+        issues=list(issues),
+        repos=repos,
+        repo_terms=terms,
+        ids=arr((i.id or 0 for i in issues), np.int64),
+        repo=repo_idx,
+        repo_lang=space.language_matrix([t[0] for t in terms]),
+        repo_topic=space.topic_matrix([t[1] for t in terms]),
+        open=arr((i.state == "open" for i in issues), bool),
+        is_pr=arr((i.is_pull_request for i in issues), bool),
+        locked=arr((i.locked for i in issues), bool),
+        assigned=arr((bool(i.assignees) for i in issues), bool),
+        assignment_activity=arr(assignment_activity(i) for i in issues),
+        open_prs=arr((i.open_pr_count or 0 for i in issues), np.int32),
+        claimed=arr((i.claimed for i in issues), bool),
+        reported_taken=arr((taken(i) for i in issues), bool),
+        archived=arr((r.archived for r in repo_of), bool),
+        disabled=arr((r.disabled for r in repo_of), bool),
+        pushed_at=arr(epoch(r.pushed_at) for r in repo_of),
+        beginner_label=arr((f[0] for f in flags), bool),
+        first_timers_only=arr((f[1] for f in flags), bool),
+        created_at=arr(epoch(i.created_at) for i in issues),
+        activity_at=arr(epoch(i.last_activity_at or i.updated_at or i.created_at) for i in issues),
+        comments=arr((i.comments_count or 0 for i in issues), np.int32),
+        approachability=arr(
+            (np.nan if i.approachability is None else i.approachability for i in issues),
+            np.float32,
+        ),
+        newcomer_share=arr(
+            (np.nan if r.newcomer_share is None else r.newcomer_share for r in repo_of),
+            np.float32,
+        ),
+        response_hours=arr(
+            (
+                np.nan if r.maintainer_response_hours is None else r.maintainer_response_hours
+                for r in repo_of
+            ),
+            np.float32,
+        ),
+        stars=arr((r.stars or 0 for r in repo_of), np.int32),
+    )

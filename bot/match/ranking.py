@@ -1,0 +1,135 @@
+"""Global assignment of candidates to members: diversity and collision spreading, vectorised.
+
+A round-robin draft solved for all members of a run at once: in round r every member who still
+needs an r-th pick proposes their best remaining valid candidate; an issue with spare capacity goes
+to its highest-scoring proposers (ties: lower member index), the others move on to their next
+candidate within the same round. So everybody's first pick is settled before anybody's second, and
+a popular issue goes to the member it suits best. Valid = the issue has capacity left, the member
+does not hold it yet, and the member holds fewer than `max_per_repo` issues of its repository.
+
+When spreading leaves a member short because their candidates ran out, a second pass lets them
+share issues (capacity ignored) - "unless there are not enough eligible issues". Each step is NumPy
+over all proposing members; the Python loops run over rounds, never over (member, issue) pairs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class Assignment:
+    """picks[m, j] = issue index of member m's j-th pick (-1 = none), with its score."""
+
+    picks: np.ndarray  # int64 [M, n]
+    scores: np.ndarray  # float32 [M, n]
+    shared: int = 0  # picks given beyond capacity in the second pass
+
+
+def assign(
+    cand_issue: np.ndarray,
+    cand_score: np.ndarray,
+    issue_repo: np.ndarray,
+    capacity: np.ndarray,
+    n: int,
+    *,
+    max_per_repo: int = 1,
+    share_when_short: bool = True,
+) -> Assignment:
+    """Pick up to `n` issues per member from their ranked candidates (see module docstring).
+
+    cand_issue int [M, K] (best first, -1 = none), cand_score float [M, K], issue_repo int [I],
+    capacity int [I] (how many more members may receive each issue).
+    """
+    m_total, k = cand_issue.shape
+    picks = np.full((m_total, n), -1, dtype=np.int64)
+    scores = np.zeros((m_total, n), dtype=np.float32)
+    if m_total == 0 or k == 0 or n == 0:
+        return Assignment(picks, scores)
+    cap = capacity.astype(np.int64).copy()
+    _draft(cand_issue, cand_score, issue_repo, cap, picks, scores, max_per_repo, limited=True)
+    shared = 0
+    if share_when_short:
+        before = int((picks >= 0).sum())
+        _draft(cand_issue, cand_score, issue_repo, cap, picks, scores, max_per_repo, limited=False)
+        shared = int((picks >= 0).sum()) - before
+    return Assignment(picks, scores, shared)
+
+
+def _draft(
+    cand_issue: np.ndarray,
+    cand_score: np.ndarray,
+    issue_repo: np.ndarray,
+    cap: np.ndarray,
+    picks: np.ndarray,
+    scores: np.ndarray,
+    max_per_repo: int,
+    *,
+    limited: bool,
+) -> None:
+    m_total, k = cand_issue.shape
+    n = picks.shape[1]
+    ptr = np.zeros(m_total, dtype=np.int64)
+    held = (picks >= 0).sum(axis=1)
+    pick_repo = np.where(picks >= 0, issue_repo[np.maximum(picks, 0)], -1)
+    for slot in range(n):
+        while True:
+            members = np.nonzero((held == slot) & (ptr < k))[0]
+            if members.size == 0:
+                break
+            members, issues = _next_valid(
+                members, cand_issue, ptr, cap, picks, pick_repo, issue_repo, max_per_repo, limited
+            )
+            if members.size == 0:
+                break
+            score = cand_score[members, ptr[members]]
+            order = np.lexsort((members, -score, issues))
+            members, issues, score = members[order], issues[order], score[order]
+            first = np.r_[True, issues[1:] != issues[:-1]]
+            starts = np.maximum.accumulate(np.where(first, np.arange(issues.size), 0))
+            rank = np.arange(issues.size) - starts
+            accept = rank < cap[issues] if limited else np.ones(issues.size, dtype=bool)
+            won, got = members[accept], issues[accept]
+            picks[won, slot] = got
+            scores[won, slot] = score[accept]
+            pick_repo[won, slot] = issue_repo[got]
+            held[won] += 1
+            if limited:
+                np.subtract.at(cap, got, 1)
+            ptr[members] += 1
+
+
+def _next_valid(
+    members: np.ndarray,
+    cand_issue: np.ndarray,
+    ptr: np.ndarray,
+    cap: np.ndarray,
+    picks: np.ndarray,
+    pick_repo: np.ndarray,
+    issue_repo: np.ndarray,
+    max_per_repo: int,
+    limited: bool,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Advance each member's pointer to their next valid candidate; (members, issues) found."""
+    k = cand_issue.shape[1]
+    todo = members
+    found_m: list[np.ndarray] = []
+    found_i: list[np.ndarray] = []
+    while todo.size:
+        issue = cand_issue[todo, ptr[todo]]
+        safe = np.maximum(issue, 0)
+        valid = issue >= 0
+        if limited:
+            valid &= cap[safe] > 0
+        valid &= ~(picks[todo] == issue[:, None]).any(axis=1)
+        valid &= (pick_repo[todo] == issue_repo[safe][:, None]).sum(axis=1) < max_per_repo
+        found_m.append(todo[valid])
+        found_i.append(issue[valid])
+        ended = issue < 0  # candidates are packed: -1 means the list is exhausted
+        stuck = todo[~valid & ~ended]
+        ptr[todo[ended]] = k
+        ptr[stuck] += 1
+        todo = stuck[ptr[stuck] < k]
+    return np.concatenate(found_m), np.concatenate(found_i)

@@ -1,0 +1,341 @@
+"""`recommend()`: the few available issues each member is most likely to finish, with reasons.
+
+Pipeline: load open issues -> approachability (shipped model, cached on the issue) -> hard
+eligibility filters (counted) -> members × repositories stack fit and feedback, × per-issue factors
+-> per-member candidates -> global assignment with diversity and collision spreading -> reasons.
+`recommend()` never writes picks; `record_picks()` does.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+import structlog
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from bot.config import Settings
+from bot.match import approachability_adapter
+from bot.match.eligibility import (
+    EligibilityStats,
+    count_issue_reasons,
+    issue_reason_codes,
+    level_allowed,
+    level_code,
+    pair_keys,
+)
+from bot.match.explain import explain
+from bot.match.issues import IssueTable, load_issue_table
+from bot.match.profile import MemberProfile, profile_from_member
+from bot.match.ranking import assign
+from bot.match.scoring import MemberArrays, candidates, issue_factors
+from bot.match.taxonomy import get_taxonomy
+from bot.match.terms import TermSpace
+from bot.store.models import Feedback, Issue, Member, Pick
+
+log = structlog.get_logger(__name__)
+UNLIMITED = 1_000_000
+MAX_IN_CLAUSE = 5_000
+
+
+@dataclass
+class Recommendation:
+    """One pick for one member: what to show on a card and why it was chosen."""
+
+    member_id: int | None
+    issue_id: int
+    repo_full_name: str
+    issue_number: int
+    title: str
+    url: str
+    labels: list[str]
+    score: float
+    reasons: list[str]  # human-readable "why", strongest first
+    signals: dict[str, Any] = field(default_factory=dict)
+    rank: int = 0  # 1 = best pick of this member in this run
+
+
+@dataclass
+class RankResult:
+    """Picks per profile (same order as the profiles given) and what the run filtered."""
+
+    picks: list[list[Recommendation]]
+    stats: dict[str, Any]
+
+
+def recommend(
+    session: Session,
+    settings: Settings,
+    member_ids: list[int] | None = None,
+    n: int = 3,
+    *,
+    now: datetime | None = None,
+) -> dict[int, list[Recommendation]]:
+    """Up to `n` picks for each member (all members when `member_ids` is None).
+
+    Issues already shown to a member, marked "not for me" by them or reported taken are never
+    picked; an issue goes to at most `settings.match.issue_capacity` members (counting picks of
+    the last `settings.match.spread_days` days) unless there are not enough eligible issues.
+    Stores fresh approachability scores on the issues; does not write Pick rows.
+    """
+    query = select(Member).order_by(Member.id)
+    if member_ids is not None:
+        if not member_ids:
+            return {}
+        query = query.where(Member.id.in_(sorted(set(member_ids))))  # type: ignore[union-attr]
+    members = list(session.exec(query).all())
+    taxonomy = get_taxonomy()
+    profiles = [profile_from_member(member, taxonomy) for member in members]
+    result = rank_profiles(session, settings, profiles, n, now=now)
+    log.debug("match.recommend", **{k: v for k, v in result.stats.items() if k != "seconds"})
+    return {
+        member.id: picks
+        for member, picks in zip(members, result.picks, strict=True)
+        if member.id is not None
+    }
+
+
+def rank_profiles(
+    session: Session,
+    settings: Settings,
+    profiles: Sequence[MemberProfile],
+    n: int = 3,
+    *,
+    now: datetime | None = None,
+    spread: bool = True,
+) -> RankResult:
+    """Rank issues for any profiles (stored members or hypothetical ones, member_id None)."""
+    started = time.perf_counter()
+    now = now or datetime.now(UTC)
+    space = TermSpace(get_taxonomy())
+    table = load_issue_table(session, settings, space)
+    stats = EligibilityStats()
+    codes = issue_reason_codes(table, settings, now)
+    count_issue_reasons(codes, stats)
+    closed = session.exec(
+        select(func.count()).select_from(Issue).where(Issue.state != "open")
+    ).one()
+    stats.issues_total += int(closed)
+    stats.issue_reasons["closed"] += int(closed)
+
+    approachability_adapter.refresh(session, table, codes == 0, now)
+    factors = issue_factors(table, now)
+    allowed = level_allowed(table) & (codes == 0)[None, :]
+    issue_value = np.where(allowed, factors.total[None, :], 0).astype(np.float32)
+
+    members, sent_keys = member_arrays(session, profiles, table, space)
+    stats.pair_reasons.update(_pair_counts(members, sent_keys, allowed, table))
+    mset = settings.match
+    per_repo = max(4, 2 * mset.max_per_repo)
+    cand = candidates(
+        members,
+        table,
+        issue_value,
+        repos_per_member=max(mset.candidates_per_member, 4 * n * mset.max_per_repo),
+        issues_per_repo=per_repo,
+    )
+    capacity = np.full(table.size, mset.issue_capacity if spread else UNLIMITED, dtype=np.int64)
+    if spread:
+        capacity -= recent_pick_counts(session, table, now - timedelta(days=mset.spread_days))
+        capacity = np.maximum(capacity, 0)
+    assignment = assign(
+        cand.issue, cand.score, table.repo, capacity, n, max_per_repo=mset.max_per_repo
+    )
+    picks = [
+        _recommendations(
+            profile, row, assignment.picks[row], assignment.scores[row], table, factors, now
+        )
+        for row, profile in enumerate(profiles)
+    ]
+    summary: dict[str, Any] = stats.as_dict()
+    summary.update(
+        members=len(profiles),
+        off_stack=cand.off_stack,
+        picks=int((assignment.picks >= 0).sum()),
+        shared_beyond_capacity=assignment.shared,
+        members_short=int(((assignment.picks >= 0).sum(axis=1) < n).sum()) if profiles else 0,
+        seconds=round(time.perf_counter() - started, 3),
+    )
+    return RankResult(picks=picks, stats=summary)
+
+
+def member_arrays(
+    session: Session, profiles: Sequence[MemberProfile], table: IssueTable, space: TermSpace
+) -> tuple[MemberArrays, np.ndarray]:
+    """Member-side matrices (stack weights, level, feedback, pairs never to show) and the keys
+    of the pairs excluded because they were already sent."""
+    taxonomy = space.taxonomy
+    weights = [profile.weights(taxonomy) for profile in profiles]
+    row_of = {p.member_id: i for i, p in enumerate(profiles) if p.member_id is not None}
+    ids = sorted(row_of)
+    sent = _member_rows(session, select(Pick.member_id, Pick.issue_id), Pick.member_id, ids)
+    feedback = _member_rows(
+        session,
+        select(Feedback.member_id, Feedback.issue_id, Feedback.kind, Issue.repository_id).join(
+            Issue, Feedback.issue_id == Issue.id
+        ),
+        Feedback.member_id,
+        ids,
+    )
+    repo_pos = {repo.id: i for i, repo in enumerate(table.repos)}
+    excluded: list[tuple[int, int]] = [(row_of[m], i) for m, i in sent if m in row_of]
+    rejected: dict[tuple[int, int], int] = defaultdict(int)
+    rejected_topic = np.zeros((len(profiles), len(space.topics)), dtype=np.float32)
+    liked_topic = np.zeros_like(rejected_topic)
+    for member_id, issue_id, kind, repository_id in feedback:
+        row = row_of.get(member_id)
+        if row is None:
+            continue
+        repo = repo_pos.get(repository_id)
+        if kind == "not_for_me":
+            excluded.append((row, issue_id))
+            if repo is not None:
+                rejected[(row, repo)] += 1
+                rejected_topic[row] += table.repo_topic[repo]
+        elif kind == "interested" and repo is not None:
+            liked_topic[row] += table.repo_topic[repo]
+    cols = table.index_of(i for _, i in excluded)
+    rows = np.fromiter((r for r, _ in excluded), np.int64, len(excluded))
+    keep = cols >= 0
+    n_sent = sum(1 for m, _ in sent if m in row_of)
+    sent_keys = pair_keys(rows[:n_sent][keep[:n_sent]], cols[:n_sent][keep[:n_sent]], table.size)
+    rej_keys = sorted(rejected)
+    arrays = MemberArrays(
+        lang=space.language_matrix([w[0] for w in weights]),
+        topic=space.topic_matrix([w[1] for w in weights]),
+        level=np.fromiter((level_code(p.level) for p in profiles), np.int8, len(profiles)),
+        rejected=(
+            np.fromiter((r for r, _ in rej_keys), np.int64, len(rej_keys)),
+            np.fromiter((c for _, c in rej_keys), np.int64, len(rej_keys)),
+            np.fromiter((rejected[k] for k in rej_keys), np.float32, len(rej_keys)),
+        ),
+        rejected_topic=rejected_topic,
+        liked_topic=liked_topic,
+        excluded=pair_keys(rows[keep], cols[keep], table.size),
+    )
+    return arrays, sent_keys
+
+
+def _member_rows(session: Session, query: Any, column: Any, ids: list[int]) -> list[Any]:
+    if not ids:
+        return []
+    if len(ids) > MAX_IN_CLAUSE:
+        wanted = set(ids)
+        return [row for row in session.exec(query).all() if row[0] in wanted]
+    return list(session.exec(query.where(column.in_(ids))).all())
+
+
+def _pair_counts(
+    members: MemberArrays,
+    sent_keys: np.ndarray,
+    allowed: np.ndarray,
+    table: IssueTable,
+) -> dict[str, int]:
+    """(member, available issue) pairs removed by each member-level rule."""
+    counts = {"already_sent": 0, "not_for_me": 0, "level": 0}
+    if not table.size or not members.size:
+        return counts
+    available = allowed.any(axis=0)
+    sent = np.isin(members.excluded, sent_keys)
+    cols = members.excluded % table.size
+    counts["already_sent"] = int(available[cols[sent]].sum())
+    counts["not_for_me"] = int(available[cols[~sent]].sum())
+    per_level = np.bincount(members.level, minlength=allowed.shape[0])
+    blocked = (~allowed & available[None, :]).sum(axis=1)
+    counts["level"] = int((per_level * blocked).sum())
+    return counts
+
+
+def recent_pick_counts(session: Session, table: IssueTable, since: datetime) -> np.ndarray:
+    """int64 [I]: how many members were given each issue since `since`."""
+    rows = session.exec(
+        select(Pick.issue_id, func.count(func.distinct(Pick.member_id)))
+        .where(Pick.created_at >= since)
+        .group_by(Pick.issue_id)
+    ).all()
+    counts = np.zeros(table.size, dtype=np.int64)
+    if rows:
+        cols = table.index_of(issue_id for issue_id, _ in rows)
+        values = np.fromiter((c for _, c in rows), np.int64, len(rows))
+        counts[cols[cols >= 0]] = values[cols >= 0]
+    return counts
+
+
+def _recommendations(
+    profile: MemberProfile,
+    row: int,
+    picks: np.ndarray,
+    scores: np.ndarray,
+    table: IssueTable,
+    factors: Any,
+    now: datetime,
+) -> list[Recommendation]:
+    out: list[Recommendation] = []
+    for rank, (col, score) in enumerate(
+        ((int(c), float(s)) for c, s in zip(picks, scores, strict=True) if c >= 0), start=1
+    ):
+        issue = table.issues[col]
+        repo = table.repos[int(table.repo[col])]
+        reasons, signals = explain(profile, table, col, factors, now)
+        out.append(
+            Recommendation(
+                member_id=profile.member_id,
+                issue_id=int(issue.id or 0),
+                repo_full_name=repo.full_name,
+                issue_number=issue.number,
+                title=issue.title,
+                url=issue.url,
+                labels=list(issue.labels or []),
+                score=round(score, 6),
+                reasons=reasons,
+                signals=signals,
+                rank=rank,
+            )
+        )
+    return out
+
+
+def record_picks(
+    session: Session,
+    recs: Iterable[Recommendation],
+    source: str,
+    delivery_id: int | None = None,
+) -> list[Pick]:
+    """Store the picks shown to members (one Pick per member and issue; repeats are skipped).
+
+    Adds to the session without committing; returns the new rows.
+    """
+    recs = [r for r in recs if r.member_id is not None]
+    if not recs:
+        return []
+    member_ids = sorted({r.member_id for r in recs if r.member_id is not None})
+    existing = set(
+        session.exec(
+            select(Pick.member_id, Pick.issue_id).where(Pick.member_id.in_(member_ids))  # type: ignore[union-attr]
+        ).all()
+    )
+    new: list[Pick] = []
+    for rec in recs:
+        key = (rec.member_id, rec.issue_id)
+        if key in existing:
+            continue
+        existing.add(key)
+        pick = Pick(
+            member_id=rec.member_id,  # type: ignore[arg-type]
+            issue_id=rec.issue_id,
+            delivery_id=delivery_id,
+            source=source,
+            rank=rec.rank,
+            score=rec.score,
+            reasons=list(rec.reasons),
+        )
+        session.add(pick)
+        new.append(pick)
+    session.flush()
+    return new

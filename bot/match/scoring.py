@@ -1,0 +1,259 @@
+"""Vectorised scores: members × repositories (stack fit, feedback) times per-issue factors.
+
+score(member, issue) = stack_fit(member, repo) × feedback(member, repo)
+                       × approachability(issue) × freshness(issue) × health(repo)
+
+Everything that depends on the member is a function of the issue's *repository* (languages,
+topics and catalog sections are repository properties), so the member-dependent part is a
+members × repositories matrix and the issue-dependent part a vector; a member's candidates are the
+best few issues of their best repositories. Each factor is kept so a pick can say why it was chosen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+
+from bot.match.issues import IssueTable
+
+LANGUAGE_SHARE = 0.6  # weight of language fit vs topic fit when a member gave both
+NO_STACK_FIT = 0.5  # members without a stack: every repository fits a little
+NOT_FOR_ME_REPO = 0.3  # factor per "not for me" on an issue of the same repository
+NOT_FOR_ME_TOPIC = 0.35  # exp(-x · overlap with rejected repositories' topics)
+INTERESTED_TOPIC = 0.1  # exp(+x · overlap with liked repositories' topics), capped
+MAX_LIKE_BOOST = 1.25
+FRESH_HALF_LIFE_DAYS = 120.0
+QUANTUM = 1e6  # scores are compared at this resolution, then by index (deterministic ties)
+
+
+@dataclass
+class MemberArrays:
+    """Member side of the score: rows follow the member order of the run."""
+
+    lang: np.ndarray  # float32 [M, L] expanded weights
+    topic: np.ndarray  # float32 [M, T]
+    level: np.ndarray  # int8 [M]
+    rejected: tuple[np.ndarray, np.ndarray, np.ndarray]  # (rows, repos, counts) of "not for me"
+    rejected_topic: np.ndarray  # float32 [M, T] summed topic weights of rejected repositories
+    liked_topic: np.ndarray  # float32 [M, T] summed topic weights of "interested" repositories
+    excluded: np.ndarray  # int64 sorted keys row * I + col of pairs never to show
+
+    @property
+    def size(self) -> int:
+        """Number of members."""
+        return int(self.lang.shape[0])
+
+
+@dataclass
+class IssueFactors:
+    """Per-issue multiplicative factors (neutral = 1.0) and their product."""
+
+    approachability: np.ndarray  # the model score in [0, 1] (0.5 when unknown)
+    approach: np.ndarray  # 0.5 + approachability
+    fresh: np.ndarray
+    health: np.ndarray
+    total: np.ndarray
+
+
+def issue_factors(table: IssueTable, now: datetime) -> IssueFactors:
+    """Approachability, freshness and repository-health factors for every issue."""
+    approach_score = np.where(np.isnan(table.approachability), 0.5, table.approachability)
+    approach = (0.5 + approach_score).astype(np.float32)
+    idle_days = (now.timestamp() - table.activity_at) / 86_400.0
+    idle_days = np.where(np.isnan(idle_days), 365.0, np.maximum(idle_days, 0.0))
+    fresh = (0.7 + 0.3 * np.exp(-idle_days / FRESH_HALF_LIFE_DAYS)).astype(np.float32)
+    hours = table.response_hours
+    reply = np.where(np.isnan(hours), 1.0, 0.8 + 0.4 / (1.0 + np.maximum(hours, 0) / 48.0))
+    share = table.newcomer_share
+    # (the approachability model already weighs the project's newcomer share; keep this mild)
+    newcomers = np.where(np.isnan(share), 1.0, 0.95 + 0.2 * np.clip(share, 0.0, 1.0))
+    health = (reply * newcomers).astype(np.float32)
+    return IssueFactors(
+        approachability=approach_score.astype(np.float32),
+        approach=approach,
+        fresh=fresh,
+        health=health,
+        total=(approach * fresh * health).astype(np.float32),
+    )
+
+
+def stack_fit(
+    lang: np.ndarray, topic: np.ndarray, repo_lang: np.ndarray, repo_topic: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(fit, language fit, topic fit), each [M, R] float32 in [0, 1].
+
+    fit = (0.6·language + 0.4·topic) / (0.6·[has languages] + 0.4·[has topics]); members who
+    gave neither fit every repository at NO_STACK_FIT.
+    """
+    lang_fit = np.minimum(lang @ repo_lang.T, 1.0, dtype=np.float32)
+    topic_fit = np.minimum(topic @ repo_topic.T, 1.0, dtype=np.float32)
+    wl = LANGUAGE_SHARE * (lang.max(axis=1, initial=0) > 0)
+    wt = (1 - LANGUAGE_SHARE) * (topic.max(axis=1, initial=0) > 0)
+    denom = wl + wt
+    safe = np.where(denom > 0, denom, 1.0)
+    fit = lang_fit * (wl / safe).astype(np.float32)[:, None]
+    fit += topic_fit * (wt / safe).astype(np.float32)[:, None]
+    fit[denom == 0] = NO_STACK_FIT
+    return fit, lang_fit, topic_fit
+
+
+def fit_only(
+    lang: np.ndarray, topic: np.ndarray, repo_lang: np.ndarray, repo_topic: np.ndarray
+) -> np.ndarray:
+    """`stack_fit(...)[0]` computed in place (the hot path of `candidates`)."""
+    wl = LANGUAGE_SHARE * (lang.max(axis=1, initial=0) > 0)
+    wt = (1 - LANGUAGE_SHARE) * (topic.max(axis=1, initial=0) > 0)
+    denom = wl + wt
+    safe = np.where(denom > 0, denom, 1.0)
+    fit = lang @ repo_lang.T
+    np.minimum(fit, 1.0, out=fit)
+    fit *= (wl / safe).astype(np.float32)[:, None]
+    part = topic @ repo_topic.T
+    np.minimum(part, 1.0, out=part)
+    part *= (wt / safe).astype(np.float32)[:, None]
+    fit += part
+    if (denom == 0).any():
+        fit[denom == 0] = NO_STACK_FIT
+    return fit
+
+
+def feedback_factor(members: MemberArrays, rows: slice, repo_topic: np.ndarray) -> np.ndarray | None:
+    """[m, R] factor from "not for me" (lower) and "interested" (slightly higher) clicks.
+
+    None when no member of `rows` gave feedback.
+    """
+    start, stop = rows.start or 0, rows.stop
+    r_rows, r_repos, r_counts = members.rejected
+    inside = (r_rows >= start) & (r_rows < stop)
+    rejected = members.rejected_topic[rows]
+    liked = members.liked_topic[rows]
+    if not inside.any() and not rejected.any() and not liked.any():
+        return None
+    factor = np.ones((stop - start, repo_topic.shape[0]), dtype=np.float32)
+    if inside.any():
+        factor[r_rows[inside] - start, r_repos[inside]] = NOT_FOR_ME_REPO ** r_counts[inside]
+    if rejected.any():
+        factor *= np.exp(-NOT_FOR_ME_TOPIC * (rejected @ repo_topic.T))
+    if liked.any():
+        factor *= np.minimum(np.exp(INTERESTED_TOPIC * (liked @ repo_topic.T)), MAX_LIKE_BOOST)
+    return factor
+
+
+def repo_top_issues(repo: np.ndarray, value: np.ndarray, n_repos: int, per_repo: int) -> np.ndarray:
+    """int64 [R, per_repo]: each repository's best issues by `value` (ties: lower index), -1 pad.
+
+    Issues with value <= 0 are left out.
+    """
+    out = np.full((n_repos, per_repo), -1, dtype=np.int64)
+    idx = np.nonzero(value > 0)[0]
+    if idx.size == 0:
+        return out
+    order = idx[np.lexsort((idx, -value[idx], repo[idx]))]
+    grp = repo[order]
+    starts = np.r_[0, np.nonzero(np.diff(grp))[0] + 1]
+    rank = np.arange(order.size) - np.repeat(starts, np.diff(np.r_[starts, order.size]))
+    keep = rank < per_repo
+    out[grp[keep], rank[keep]] = order[keep]
+    return out
+
+
+def top_k_columns(values: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the k best columns per row, best first; ties go to the lower column index.
+
+    Scores are compared at a fixed resolution (≤ 1e-6): each becomes an integer key with the
+    reversed column index in its low digits, so keys are unique within a row and equal scores
+    order by column deterministically.
+    """
+    n_rows, n_cols = values.shape
+    k = min(k, n_cols)
+    if k == 0 or n_rows == 0:
+        return np.zeros((n_rows, k), dtype=np.int64)
+    top = float(values.max(initial=0.0))
+    scale = min(QUANTUM, (2**31 - 1) / (n_cols * (top + 1.0)))
+    if scale >= 1.0:  # 32-bit keys are enough
+        keys = (values * np.float32(scale)).astype(np.int32)
+        keys *= n_cols
+        keys += np.arange(n_cols - 1, -1, -1, dtype=np.int32)
+    else:
+        keys = np.floor(values.astype(np.float64) * QUANTUM).astype(np.int64) * n_cols
+        keys += np.arange(n_cols - 1, -1, -1, dtype=keys.dtype)
+    if k < n_cols:
+        threshold = np.partition(keys, n_cols - k, axis=1)[:, n_cols - k]
+        rows, cols = np.nonzero(keys >= threshold[:, None])  # exactly k per row, row-major
+        part = cols.reshape(n_rows, k)
+    else:
+        part = np.broadcast_to(np.arange(n_cols), keys.shape).copy()
+    chosen = np.take_along_axis(keys, part, axis=1).astype(np.int64)
+    order = np.argsort(-chosen, axis=1, kind="stable")
+    return np.take_along_axis(part, order, axis=1).astype(np.int64)
+
+
+@dataclass
+class Candidates:
+    """Each member's candidate issues, best first (-1 = none), with their scores."""
+
+    issue: np.ndarray  # int64 [M, K]
+    score: np.ndarray  # float32 [M, K]
+    off_stack: int = 0  # members whose stack matched no repository with an available issue
+
+
+def candidates(
+    members: MemberArrays,
+    table: IssueTable,
+    issue_value: np.ndarray,
+    *,
+    repos_per_member: int,
+    issues_per_repo: int,
+    chunk_cells: int = 4_000_000,
+) -> Candidates:
+    """Best candidate issues per member; `issue_value` is float32 [levels, I] (0 = not allowed)."""
+    m_total, n_issues, n_repos = members.size, table.size, table.repo_lang.shape[0]
+    k = min(repos_per_member, n_repos) * issues_per_repo
+    out_issue = np.full((m_total, k), -1, dtype=np.int64)
+    out_score = np.zeros((m_total, k), dtype=np.float32)
+    if m_total == 0 or n_issues == 0 or n_repos == 0:
+        return Candidates(out_issue, out_score)
+    tops = np.stack(
+        [repo_top_issues(table.repo, v, n_repos, issues_per_repo) for v in issue_value]
+    )  # [levels, R, J]
+    best = np.where(
+        tops[:, :, 0] >= 0,
+        np.take_along_axis(issue_value, np.maximum(tops[:, :, 0], 0), axis=1),
+        0,
+    )  # [levels, R]
+    step = max(1, chunk_cells // n_repos)
+    off_stack = 0
+    for start in range(0, m_total, step):
+        rows = slice(start, min(start + step, m_total))
+        member_repo = fit_only(
+            members.lang[rows], members.topic[rows], table.repo_lang, table.repo_topic
+        )
+        feedback = feedback_factor(members, rows, table.repo_topic)
+        if feedback is not None:
+            member_repo *= feedback
+        level = members.level[rows]
+        repo_score = best[level]  # a fresh [m, R] array (fancy indexing copies)
+        repo_score *= member_repo
+        off_stack += int((repo_score.max(axis=1) <= 0).sum())
+        sel = top_k_columns(repo_score, repos_per_member)  # [m, Kr]
+        cand = tops[level[:, None], sel]  # [m, Kr, J]
+        m_idx = np.arange(sel.shape[0])[:, None]
+        score = member_repo[m_idx, sel][:, :, None] * np.where(
+            cand >= 0, issue_value[level[:, None, None], np.maximum(cand, 0)], 0
+        )
+        cand = cand.reshape(len(level), -1)
+        score = score.reshape(len(level), -1).astype(np.float32)
+        if members.excluded.size:
+            keys = np.arange(rows.start, rows.stop)[:, None] * n_issues + np.maximum(cand, 0)
+            pos = np.searchsorted(members.excluded, keys).clip(0, members.excluded.size - 1)
+            score[members.excluded[pos] == keys] = 0
+        score[cand < 0] = 0
+        order = np.lexsort((np.where(cand < 0, n_issues, cand), -score), axis=-1)
+        cand = np.take_along_axis(cand, order, axis=1)
+        score = np.take_along_axis(score, order, axis=1)
+        cand[score <= 0] = -1
+        out_issue[rows, : cand.shape[1]] = cand
+        out_score[rows, : score.shape[1]] = score
+    return Candidates(out_issue, out_score, off_stack)

@@ -1,0 +1,52 @@
+"""A fixed index over the taxonomy's canonical terms, so stacks become NumPy vectors."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from bot.match.taxonomy import Taxonomy
+
+
+@dataclass(frozen=True)
+class TermSpace:
+    """Column order of language and topic matrices (sorted canonical names)."""
+
+    taxonomy: Taxonomy
+    languages: tuple[str, ...] = field(init=False)
+    topics: tuple[str, ...] = field(init=False)
+    _lang_index: dict[str, int] = field(init=False, repr=False)
+    _topic_index: dict[str, int] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        langs = tuple(sorted(t for t, k in self.taxonomy.kinds.items() if k == "language"))
+        topics = tuple(sorted(t for t, k in self.taxonomy.kinds.items() if k == "topic"))
+        object.__setattr__(self, "languages", langs)
+        object.__setattr__(self, "topics", topics)
+        object.__setattr__(self, "_lang_index", {t: i for i, t in enumerate(langs)})
+        object.__setattr__(self, "_topic_index", {t: i for i, t in enumerate(topics)})
+
+    def language_matrix(self, rows: Sequence[Mapping[str, float]]) -> np.ndarray:
+        """rows × languages float32 matrix of weights (unknown terms ignored)."""
+        return self._matrix(rows, self._lang_index)
+
+    def topic_matrix(self, rows: Sequence[Mapping[str, float]]) -> np.ndarray:
+        """rows × topics float32 matrix of weights (unknown terms ignored)."""
+        return self._matrix(rows, self._topic_index)
+
+    @staticmethod
+    def _matrix(rows: Sequence[Mapping[str, float]], index: Mapping[str, int]) -> np.ndarray:
+        out = np.zeros((len(rows), len(index)), dtype=np.float32)
+        r, c, v = [], [], []
+        for i, row in enumerate(rows):
+            for term, weight in row.items():
+                j = index.get(term)
+                if j is not None:
+                    r.append(i)
+                    c.append(j)
+                    v.append(weight)
+        if r:
+            out[np.asarray(r), np.asarray(c)] = np.asarray(v, dtype=np.float32)
+        return out

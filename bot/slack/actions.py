@@ -1,0 +1,152 @@
+"""Feedback buttons on pick cards: record the click, update Pick.state and the message in place.
+
+"Already taken" also sets `Issue.reported_taken_at`, which makes the issue unavailable for
+everyone until a re-crawl says otherwise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from bot.slack.blocks import (
+    ACTION_INTERESTED,
+    ACTION_NOT_FOR_ME,
+    ACTION_TAKEN,
+    STATE_BY_ACTION,
+    fallback_text,
+    pick_blocks,
+)
+from bot.slack.profile import find_member, get_or_create_member
+from bot.store.db import session_scope
+from bot.store.models import Feedback, Issue, Pick, Repository
+
+FEEDBACK_KIND = {
+    ACTION_INTERESTED: "interested",
+    ACTION_NOT_FOR_ME: "not_for_me",
+    ACTION_TAKEN: "already_taken",
+}
+
+
+def parse_issue_id(value: Any) -> int | None:
+    """The issue id carried by a button (`str(issue_id)`), None when it isn't one."""
+    text = str(value or "").strip()
+    return int(text) if text.isdigit() and len(text) < 19 else None
+
+
+def record_feedback(
+    engine: Engine,
+    team_id: str,
+    user_id: str,
+    issue_id: int,
+    action_id: str,
+    *,
+    now: datetime | None = None,
+) -> str | None:
+    """Store a click and return the pick's new state (None if the issue doesn't exist).
+
+    Clicking the same button twice stores one Feedback row; the last click sets the state.
+    """
+    kind = FEEDBACK_KIND[action_id]
+    state = STATE_BY_ACTION[action_id]
+    now = now or datetime.now(UTC)
+    with session_scope(engine) as session:
+        issue = session.get(Issue, issue_id)
+        if issue is None:
+            return None
+        member = get_or_create_member(session, team_id, user_id)
+        pick = session.exec(
+            select(Pick).where(Pick.member_id == member.id, Pick.issue_id == issue_id)
+        ).first()
+        if pick is None:  # e.g. a card in the community channel post
+            assert member.id is not None
+            pick = Pick(member_id=member.id, issue_id=issue_id, source="channel", state=state)
+        pick.state = state
+        session.add(pick)
+        session.flush()
+        seen = session.exec(
+            select(Feedback).where(
+                Feedback.member_id == member.id,
+                Feedback.issue_id == issue_id,
+                Feedback.kind == kind,
+            )
+        ).first()
+        if seen is None:
+            assert member.id is not None
+            session.add(
+                Feedback(member_id=member.id, issue_id=issue_id, pick_id=pick.id, kind=kind)
+            )
+        if kind == "already_taken" and issue.reported_taken_at is None:
+            issue.reported_taken_at = now
+            session.add(issue)
+    return state
+
+
+@dataclass
+class StoredPick:
+    """A pick re-read from the database, shaped like match's Recommendation for rendering."""
+
+    issue_id: int
+    repo_full_name: str
+    issue_number: int
+    title: str
+    url: str
+    labels: list[str]
+    reasons: list[str]
+    signals: dict[str, Any] = field(default_factory=dict)
+
+
+def stored_picks(
+    session: Session, member_id: int | None, issue_ids: list[int], *, now: datetime | None = None
+) -> tuple[list[StoredPick], dict[int, str]]:
+    """Cards and states for `issue_ids` (in that order) from the database."""
+    if not issue_ids:
+        return [], {}
+    now = now or datetime.now(UTC)
+    rows = session.exec(
+        select(Issue, Repository)
+        .join(Repository, col(Repository.id) == col(Issue.repository_id))
+        .where(col(Issue.id).in_(issue_ids))
+    ).all()
+    picks = {}
+    if member_id is not None:
+        for pick in session.exec(
+            select(Pick).where(Pick.member_id == member_id, col(Pick.issue_id).in_(issue_ids))
+        ).all():
+            picks[pick.issue_id] = pick
+    by_id = {}
+    for issue, repo in rows:
+        assert issue.id is not None
+        pick = picks.get(issue.id)
+        created = issue.created_at
+        by_id[issue.id] = StoredPick(
+            issue_id=issue.id,
+            repo_full_name=repo.full_name,
+            issue_number=issue.number,
+            title=issue.title,
+            url=issue.url,
+            labels=list(issue.labels or []),
+            reasons=list(pick.reasons or []) if pick else [],
+            signals={
+                "age_days": (now - created).days if created else None,
+                "comments": issue.comments_count,
+                "maintainer_response_hours": repo.maintainer_response_hours,
+            },
+        )
+    ordered = [by_id[i] for i in issue_ids if i in by_id]
+    states = {i: p.state for i, p in picks.items() if p.state != "shown"}
+    return ordered, states
+
+
+def rerender(
+    engine: Engine, team_id: str, user_id: str, issue_ids: list[int], header: str = "Your picks"
+) -> tuple[str, list[dict[str, Any]]]:
+    """(fallback text, blocks) of a picks message rebuilt from the database."""
+    with session_scope(engine) as session:
+        member = find_member(session, team_id, user_id)
+        cards, states = stored_picks(session, member.id if member else None, issue_ids)
+    return fallback_text(cards), pick_blocks(cards, header=header, states=states)

@@ -1,0 +1,452 @@
+"""What each `/matchmaker` sub-command does, as functions from a parsed command to a reply.
+
+`quick_reply` answers the commands that need no database (help, bad input) right inside
+`ack()`; `execute` does the rest after the ack (a lazy listener) and returns the ephemeral reply.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import func
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from bot.config.settings import Settings
+from bot.slack import commands as c
+from bot.slack.admin import is_admin
+from bot.slack.blocks import button, context, fallback_text, pick_blocks, section
+from bot.slack.escape import mrkdwn_escape, truncate
+from bot.slack.profile import (
+    describe_schedule,
+    find_member,
+    forget_member,
+    get_or_create_member,
+    next_digest,
+    touch,
+)
+from bot.store.db import session_scope
+from bot.store.models import (
+    CrawlRun,
+    DigestRun,
+    Feedback,
+    Issue,
+    ListSource,
+    Member,
+    Pick,
+    Repository,
+)
+
+log = logging.getLogger(__name__)
+
+ACTION_FORGET_CONFIRM = "forget_confirm"
+ACTION_FORGET_CANCEL = "forget_cancel"
+
+# (session, settings, member_id, n) -> picks (objects shaped like match's Recommendation)
+Recommender = Callable[[Session, Settings, int, int], Sequence[Any]]
+# (engine, settings) -> a short human summary of the crawl
+Crawler = Callable[[Engine, Settings], str]
+
+
+@dataclass
+class Reply:
+    """An ephemeral reply: fallback text and optional blocks."""
+
+    text: str
+    blocks: list[dict[str, Any]] | None = None
+    then: Callable[[], None] | None = None  # slow follow-up work, started after the reply
+
+    def run_then(self) -> None:
+        """Start the follow-up work (if any) in a background thread."""
+        if self.then is not None:
+            threading.Thread(target=self.then, name="slack-followup", daemon=True).start()
+
+    def as_message(self) -> dict[str, Any]:
+        """Keyword arguments for `respond()` / `ack()`."""
+        message: dict[str, Any] = {"text": self.text, "response_type": "ephemeral"}
+        if self.blocks:
+            message["blocks"] = self.blocks
+        return message
+
+
+@dataclass
+class CommandContext:
+    """Everything a sub-command may use."""
+
+    engine: Engine
+    settings: Settings
+    client: WebClient
+    team_id: str
+    user_id: str
+    recommender: Recommender
+    crawler: Crawler
+    followup: Callable[[Reply], None] = field(default=lambda reply: None)
+
+
+def default_recommender(session: Session, settings: Settings, member_id: int, n: int) -> list[Any]:
+    """Picks from `bot.match.recommend`, recorded as on-demand Pick rows."""
+    from bot.match.recommend import recommend, record_picks
+
+    recs = recommend(session, settings, [member_id], n=n).get(member_id, [])
+    if recs:
+        record_picks(session, recs, "on_demand")
+    return list(recs)
+
+
+def default_crawler(engine: Engine, settings: Settings) -> str:
+    """Run `bot.github.crawl.crawl` and summarise its report."""
+    from bot.github.crawl import crawl
+
+    report = crawl(engine, settings)
+    return truncate(str(report), 500)
+
+
+# -- replies without the database ------------------------------------------------------------
+
+
+def help_reply(note: str | None = None) -> Reply:
+    """The help text, optionally after a one-line note (what went wrong)."""
+    lines = [f"• {usage}" for name, usage in c.USAGE.items() if name not in c.ADMIN_SUBCOMMANDS]
+    admin = ", ".join(f"`{name}`" for name in sorted(c.ADMIN_SUBCOMMANDS))
+    text = "*Matchmaker* finds good first issues you can really take.\n" + "\n".join(lines)
+    text += f"\nAdmins also have {admin}."
+    blocks = []
+    if note:
+        blocks.append(section(note))
+    blocks.append(section(text))
+    return Reply(text=note or "Matchmaker help", blocks=blocks)
+
+
+def quick_reply(command: c.Command) -> Reply | None:
+    """The reply for commands that need no database (sent with the ack), else None."""
+    if isinstance(command, c.Help):
+        return help_reply()
+    if isinstance(command, c.Unknown):
+        word = mrkdwn_escape(command.word)
+        if command.suggestion:
+            note = f"I don't know `{word}`. Did you mean `{command.suggestion}`?"
+            note += f" {c.USAGE[command.suggestion]}"
+        else:
+            note = f"I don't know `{word}`."
+        return help_reply(note)
+    if isinstance(command, c.Invalid):
+        return Reply(text=f"{command.message} Usage: {command.usage}")
+    return None
+
+
+# -- replies with the database ---------------------------------------------------------------
+
+
+def execute(command: c.Command, ctx: CommandContext) -> Reply:
+    """Run a parsed command and return the ephemeral reply (never raises for user errors)."""
+    quick = quick_reply(command)
+    if quick is not None:
+        return quick
+    if isinstance(command, c.AdminLists | c.AdminCrawl | c.AdminStats) and not is_admin(
+        ctx.client,
+        ctx.user_id,
+        admin_group=ctx.settings.slack_admin_group,
+        team_id=ctx.team_id,
+    ):
+        return Reply(text="Only workspace admins can do that.")
+    handler = _HANDLERS[type(command)]
+    return handler(command, ctx)
+
+
+def _label(term: str) -> str:
+    try:
+        from bot.match.taxonomy import get_taxonomy
+
+        return get_taxonomy().label(term)
+    except Exception:
+        return term
+
+
+def stack_summary(member: Member | None) -> str:
+    """The member's stack as display names (escaped), or "not set"."""
+    if member is None or not (member.languages or member.topics):
+        return "not set"
+    terms = [*(member.languages or {}), *(member.topics or {})]
+    return mrkdwn_escape(", ".join(_label(t) for t in terms))
+
+
+def _show_stack(command: c.ShowStack, ctx: CommandContext) -> Reply:
+    with session_scope(ctx.engine) as session:
+        member = find_member(session, ctx.team_id, ctx.user_id)
+        stack = stack_summary(member)
+    return Reply(text=f"Your stack: {stack}. Change it with {c.USAGE['stack']}")
+
+
+def _set_stack(command: c.SetStack, ctx: CommandContext) -> Reply:
+    from bot.match.taxonomy import normalize_stack
+
+    stack = normalize_stack(command.text)
+    unknown = ", ".join(f"`{mrkdwn_escape(truncate(w, 40))}`" for w in stack.unknown[:10])
+    if stack.empty:
+        return Reply(
+            text=f"I didn't recognise any language or topic in that ({unknown or 'nothing'}). "
+            f"Try {c.USAGE['stack']}"
+        )
+    with session_scope(ctx.engine) as session:
+        member = get_or_create_member(session, ctx.team_id, ctx.user_id)
+        member.stack_text = command.text[: c.MAX_STACK_TEXT]
+        member.languages = dict(stack.languages)
+        member.topics = dict(stack.topics)
+        touch(member)
+        session.add(member)
+        summary = stack_summary(member)
+    text = f"Saved. Your stack: {summary}."
+    if unknown:
+        text += f" I didn't recognise {unknown}; it is ignored."
+    return Reply(text=text)
+
+
+def _show_level(command: c.ShowLevel, ctx: CommandContext) -> Reply:
+    with session_scope(ctx.engine) as session:
+        member = find_member(session, ctx.team_id, ctx.user_id)
+        level = member.level if member else "first-timer (default)"
+    return Reply(text=f"Your level: {level}. Change it with {c.USAGE['level']}")
+
+
+def _set_level(command: c.SetLevel, ctx: CommandContext) -> Reply:
+    with session_scope(ctx.engine) as session:
+        member = get_or_create_member(session, ctx.team_id, ctx.user_id)
+        member.level = command.level
+        touch(member)
+        session.add(member)
+    return Reply(text=f"Saved. Your level: {command.level}.")
+
+
+def _show_github(command: c.ShowGitHub, ctx: CommandContext) -> Reply:
+    with session_scope(ctx.engine) as session:
+        member = find_member(session, ctx.team_id, ctx.user_id)
+        login = member.github_login if member else None
+    if not login:
+        return Reply(text=f"No GitHub login linked. {c.USAGE['github']}")
+    return Reply(text=f"Linked GitHub login: {mrkdwn_escape(login)}.")
+
+
+def _set_github(command: c.SetGitHub, ctx: CommandContext) -> Reply:
+    with session_scope(ctx.engine) as session:
+        member = get_or_create_member(session, ctx.team_id, ctx.user_id)
+        member.github_login = command.login
+        if command.login is None:
+            member.inferred = None
+        touch(member)
+        session.add(member)
+    if command.login is None:
+        return Reply(text="Unlinked your GitHub login.")
+    return Reply(
+        text=f"Linked GitHub login {mrkdwn_escape(command.login)}. Your public repositories "
+        "will help me guess your stack."
+    )
+
+
+def _picks(command: c.Picks, ctx: CommandContext) -> Reply:
+    n = command.n or ctx.settings.digest.picks
+    with session_scope(ctx.engine) as session:
+        member = get_or_create_member(session, ctx.team_id, ctx.user_id)
+        assert member.id is not None
+        recs = ctx.recommender(session, ctx.settings, member.id, n)
+        has_profile = bool(member.languages or member.topics or member.github_login)
+    blocks = pick_blocks(recs, header="Your picks")
+    if not has_profile:
+        blocks.insert(1, context(f"Tip: tell me your stack for better picks: {c.USAGE['stack']}"))
+    return Reply(text=fallback_text(recs), blocks=blocks)
+
+
+def _show_digest(command: c.ShowDigest, ctx: CommandContext) -> Reply:
+    with session_scope(ctx.engine) as session:
+        member = find_member(session, ctx.team_id, ctx.user_id)
+        schedule = describe_schedule(member) if member else "not set up yet"
+    return Reply(text=f"Weekly digest: {schedule}. {c.USAGE['digest']}")
+
+
+def _set_digest(command: c.SetDigest, ctx: CommandContext) -> Reply:
+    with session_scope(ctx.engine) as session:
+        member = get_or_create_member(session, ctx.team_id, ctx.user_id)
+        member.digest_enabled = command.enabled
+        if command.day:
+            member.digest_day = command.day
+        if command.time:
+            member.digest_time = command.time
+        if command.timezone:
+            member.timezone = command.timezone
+        if command.enabled:
+            member.ignored_digests = 0
+            member.digest_every_weeks = 1
+        touch(member)
+        session.add(member)
+        schedule = describe_schedule(member)
+        upcoming = next_digest(member)
+    if upcoming is None:
+        return Reply(text="Weekly digest turned off. `/matchmaker digest weekly` turns it on.")
+    return Reply(text=f"Weekly digest: {schedule}. Next one: {upcoming:%a %d %b %H:%M}.")
+
+
+def _last_picks(session: Session, member_id: int, limit: int = 5) -> list[tuple[Pick, Issue]]:
+    rows = session.exec(
+        select(Pick, Issue)
+        .join(Issue, col(Issue.id) == col(Pick.issue_id))
+        .where(Pick.member_id == member_id)
+        .order_by(col(Pick.created_at).desc(), col(Pick.id).desc())
+        .limit(limit)
+    ).all()
+    return [(pick, issue) for pick, issue in rows]
+
+
+STATE_LABELS = {
+    "shown": "shown",
+    "interested": "interested",
+    "not_for_me": "not for me",
+    "taken": "already taken",
+}
+
+
+def pick_line(pick: Pick, issue: Issue) -> str:
+    """`• <url|title> — interested` (escaped)."""
+    from bot.slack.escape import link
+
+    return f"• {link(issue.url, issue.title, max_label=120)} — {STATE_LABELS.get(pick.state, '')}"
+
+
+def _status(command: c.Status, ctx: CommandContext) -> Reply:
+    with session_scope(ctx.engine) as session:
+        member = find_member(session, ctx.team_id, ctx.user_id)
+        if member is None:
+            return Reply(text=f"I don't know you yet. Start with {c.USAGE['stack']}")
+        assert member.id is not None
+        picks = _last_picks(session, member.id)
+        lines = [
+            f"*Stack:* {stack_summary(member)}",
+            f"*Level:* {member.level}",
+            f"*GitHub:* {mrkdwn_escape(member.github_login) or 'not linked'}",
+            f"*Digest:* {describe_schedule(member)}",
+        ]
+        upcoming = next_digest(member)
+        if upcoming is not None:
+            lines.append(f"*Next digest:* {upcoming:%a %d %b %H:%M %Z}")
+        lines.append("*Last picks:*" if picks else "*Last picks:* none yet")
+        lines.extend(pick_line(p, i) for p, i in picks)
+    text = "\n".join(lines)
+    return Reply(text="Your Matchmaker status", blocks=[section(text)])
+
+
+def _forget(command: c.Forget, ctx: CommandContext) -> Reply:
+    text = (
+        "This deletes everything I store about you: stack, level, GitHub login, digest "
+        "settings, picks and feedback. Sure?"
+    )
+    confirm = button("Yes, delete everything", ACTION_FORGET_CONFIRM, "forget", style="danger")
+    cancel = button("Cancel", ACTION_FORGET_CANCEL, "cancel")
+    actions = {"type": "actions", "block_id": "forget", "elements": [confirm, cancel]}
+    blocks = [section(text), actions]
+    return Reply(text="Delete everything Matchmaker stores about you?", blocks=blocks)
+
+
+def forget(engine: Engine, team_id: str, user_id: str) -> Reply:
+    """Delete the member's data (after the confirmation click)."""
+    with session_scope(engine) as session:
+        member = find_member(session, team_id, user_id)
+        if member is None:
+            return Reply(text="There was nothing stored about you.")
+        forget_member(session, member)
+    return Reply(text="Done: everything I stored about you is deleted.")
+
+
+def _lists(command: c.AdminLists, ctx: CommandContext) -> Reply:
+    with session_scope(ctx.engine) as session:
+        sources = session.exec(select(ListSource).order_by(col(ListSource.id))).all()
+        lines = []
+        for source in sources:
+            fetched = "never"
+            if source.last_fetched_at:
+                fetched = f"{source.last_fetched_at:%Y-%m-%d %H:%M} UTC"
+            counts = source.counts or {}
+            entries = counts.get("entries", counts.get("total", "?"))
+            state = "" if source.enabled else " (disabled)"
+            error = (
+                f" — error: {mrkdwn_escape(truncate(source.last_error, 80))}"
+                if (source.last_error)
+                else ""
+            )
+            lines.append(
+                f"• {mrkdwn_escape(source.url)}{state}: {entries} entries, fetched {fetched}{error}"
+            )
+    if not lines:
+        configured = ", ".join(mrkdwn_escape(x) for x in ctx.settings.catalog.lists)
+        return Reply(text=f"No list crawled yet. Configured: {configured}")
+    return Reply(text="Crawled lists", blocks=[section("*Crawled lists*\n" + "\n".join(lines))])
+
+
+def _crawl(command: c.AdminCrawl, ctx: CommandContext) -> Reply:
+    def run() -> None:
+        try:
+            summary = ctx.crawler(ctx.engine, ctx.settings)
+            ctx.followup(Reply(text=f"Crawl finished: {mrkdwn_escape(summary)}"))
+        except Exception as exc:  # report, never crash the worker
+            log.exception("crawl from Slack failed")
+            ctx.followup(Reply(text=f"Crawl failed: {mrkdwn_escape(type(exc).__name__)}"))
+
+    return Reply(text="Crawl started. I'll tell you when it's done.", then=run)
+
+
+def _stats(command: c.AdminStats, ctx: CommandContext) -> Reply:
+    with session_scope(ctx.engine) as session:
+        members = session.exec(select(func.count()).select_from(Member)).one()
+        repos = session.exec(select(func.count()).select_from(Repository)).one()
+        open_issues = session.exec(
+            select(func.count())
+            .select_from(Issue)
+            .where(Issue.state == "open", col(Issue.reported_taken_at).is_(None))
+        ).one()
+        picks = session.exec(select(func.count()).select_from(Pick)).one()
+        feedback = dict(
+            session.exec(select(Feedback.kind, func.count()).group_by(col(Feedback.kind))).all()
+        )
+        crawl = session.exec(select(CrawlRun).order_by(col(CrawlRun.id).desc())).first()
+        digest = session.exec(select(DigestRun).order_by(col(DigestRun.id).desc())).first()
+    lines = [
+        f"*Members:* {members}",
+        f"*Repositories:* {repos} · *open issues:* {open_issues}",
+        f"*Picks shown:* {picks}",
+        "*Feedback:* "
+        + (", ".join(f"{k}: {v}" for k, v in sorted(feedback.items())) or "none yet"),
+        f"*Last crawl:* {_run_line(crawl.started_at, crawl.status) if crawl else 'never'}",
+        f"*Last digest:* {_run_line(digest.started_at, digest.status) if digest else 'never'}",
+    ]
+    return Reply(text="Matchmaker stats", blocks=[section("\n".join(lines))])
+
+
+def _run_line(started: datetime, status: str) -> str:
+    return f"{started.astimezone(UTC):%Y-%m-%d %H:%M} UTC, {status}"
+
+
+_HANDLERS: dict[type, Callable[[Any, CommandContext], Reply]] = {
+    c.ShowStack: _show_stack,
+    c.SetStack: _set_stack,
+    c.ShowLevel: _show_level,
+    c.SetLevel: _set_level,
+    c.ShowGitHub: _show_github,
+    c.SetGitHub: _set_github,
+    c.Picks: _picks,
+    c.ShowDigest: _show_digest,
+    c.SetDigest: _set_digest,
+    c.Status: _status,
+    c.Forget: _forget,
+    c.AdminLists: _lists,
+    c.AdminCrawl: _crawl,
+    c.AdminStats: _stats,
+}
+
+
+def slack_error(exc: SlackApiError) -> str:
+    """The `error` code of a Slack API error."""
+    return str(exc.response.get("error", "unknown_error"))

@@ -1,0 +1,242 @@
+"""App Home: the member's profile (edit via a modal), current picks and history with outcomes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import col, select
+
+from bot.slack import commands as c
+from bot.slack.actions import stored_picks
+from bot.slack.blocks import (
+    MAX_VIEW_BLOCKS,
+    button,
+    context,
+    header_block,
+    limit_blocks,
+    pick_card,
+    section,
+)
+from bot.slack.escape import mrkdwn_escape
+from bot.slack.handlers import pick_line, stack_summary
+from bot.slack.profile import describe_schedule, find_member, get_or_create_member, next_digest
+from bot.store.db import session_scope
+from bot.store.models import Issue, Member, Pick
+
+ACTION_EDIT_PROFILE = "home_edit_profile"
+ACTION_HOME_PICKS = "home_get_picks"
+PROFILE_MODAL = "profile_modal"
+CURRENT_PICKS = 5
+HISTORY = 15
+_OFF = "off"
+
+
+def _stack(member: Member | None) -> str:
+    return stack_summary(member)
+
+
+def _github(member: Member | None) -> str:
+    if member is None or not member.github_login:
+        return "not linked"
+    return mrkdwn_escape(member.github_login)
+
+
+def home_view(engine: Engine, team_id: str, user_id: str) -> dict[str, Any]:
+    """The Home tab for a user (≤ 100 blocks)."""
+    now = datetime.now(UTC)
+    blocks: list[dict[str, Any]] = [header_block("Matchmaker")]
+    with session_scope(engine) as session:
+        member = find_member(session, team_id, user_id)
+        profile = [
+            f"*Stack:* {_stack(member)}",
+            f"*Level:* {member.level if member else 'first-timer'}",
+            f"*GitHub:* {_github(member)}",
+            f"*Weekly digest:* {describe_schedule(member) if member else 'not set up yet'}",
+        ]
+        upcoming = next_digest(member, now) if member else None
+        if upcoming is not None:
+            profile.append(f"*Next digest:* {upcoming:%a %d %b %H:%M %Z}")
+        blocks.append(section("\n".join(profile)))
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": "home_profile",
+                "elements": [
+                    button("Edit profile", ACTION_EDIT_PROFILE, "edit", style="primary"),
+                    button("Get picks now", ACTION_HOME_PICKS, "picks"),
+                ],
+            }
+        )
+        if member is None:
+            blocks.append(context(f"Tell me what you work with to get picks: {c.USAGE['stack']}"))
+            return {"type": "home", "blocks": blocks}
+        picks = session.exec(
+            select(Pick, Issue)
+            .join(Issue, col(Issue.id) == col(Pick.issue_id))
+            .where(Pick.member_id == member.id)
+            .order_by(col(Pick.created_at).desc(), col(Pick.id).desc())
+            .limit(CURRENT_PICKS + HISTORY)
+        ).all()
+        current_ids = [
+            p.issue_id
+            for p, i in picks
+            if p.state in ("shown", "interested")
+            and i.state == "open"
+            and i.reported_taken_at is None
+        ][:CURRENT_PICKS]
+        cards, states = stored_picks(session, member.id, current_ids, now=now)
+        history = [(p, i) for p, i in picks if p.issue_id not in current_ids][:HISTORY]
+        blocks.append({"type": "divider"})
+        blocks.append(header_block("Current picks"))
+        if not cards:
+            blocks.append(context("No open picks. Press *Get picks now* or wait for the digest."))
+        for card in cards:
+            blocks.extend(pick_card(card, state=states.get(card.issue_id)))
+        blocks.append({"type": "divider"})
+        blocks.append(header_block("History"))
+        if not history:
+            blocks.append(context("Nothing yet."))
+        else:
+            blocks.append(section("\n".join(pick_line(p, i) for p, i in history)))
+    return {"type": "home", "blocks": limit_blocks(blocks, MAX_VIEW_BLOCKS)}
+
+
+def _option(text: str, value: str) -> dict[str, Any]:
+    return {"text": {"type": "plain_text", "text": text}, "value": value}
+
+
+def profile_modal(engine: Engine, team_id: str, user_id: str) -> dict[str, Any]:
+    """The "Edit profile" modal, pre-filled with the stored profile."""
+    with session_scope(engine) as session:
+        member = find_member(session, team_id, user_id)
+        stack = (member.stack_text if member else None) or ""
+        level = member.level if member else "first-timer"
+        github = (member.github_login if member else None) or ""
+        day = (member.digest_day if member and member.digest_enabled else _OFF) if member else "mon"
+        time = member.digest_time if member else "09:00"
+        tz = member.timezone if member else "UTC"
+    days = [_option(name, key) for key, name in _DAYS.items()]
+    levels = [_option(level_name, level_name) for level_name in c.LEVELS]
+
+    def text_input(block_id: str, label: str, initial: str, optional: bool = False) -> dict:
+        element: dict[str, Any] = {"type": "plain_text_input", "action_id": "value"}
+        if initial:
+            element["initial_value"] = initial[:3000]
+        return {
+            "type": "input",
+            "block_id": block_id,
+            "optional": optional,
+            "label": {"type": "plain_text", "text": label},
+            "element": element,
+        }
+
+    return {
+        "type": "modal",
+        "callback_id": PROFILE_MODAL,
+        "title": {"type": "plain_text", "text": "Your profile"},
+        "submit": {"type": "plain_text", "text": "Save"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            text_input("stack", "Stack (languages, topics)", stack),
+            {
+                "type": "input",
+                "block_id": "level",
+                "label": {"type": "plain_text", "text": "Level"},
+                "element": {
+                    "type": "static_select",
+                    "action_id": "value",
+                    "options": levels,
+                    "initial_option": _option(level, level),
+                },
+            },
+            text_input("github", "GitHub login", github, optional=True),
+            {
+                "type": "input",
+                "block_id": "digest_day",
+                "label": {"type": "plain_text", "text": "Weekly digest"},
+                "element": {
+                    "type": "static_select",
+                    "action_id": "value",
+                    "options": days,
+                    "initial_option": _option(_DAYS.get(day, "Monday"), day),
+                },
+            },
+            {
+                "type": "input",
+                "block_id": "digest_time",
+                "label": {"type": "plain_text", "text": "At"},
+                "element": {"type": "timepicker", "action_id": "value", "initial_time": time},
+            },
+            text_input("timezone", "Timezone (e.g. Europe/Berlin)", tz),
+        ],
+    }
+
+
+_DAYS = {
+    "mon": "Monday",
+    "tue": "Tuesday",
+    "wed": "Wednesday",
+    "thu": "Thursday",
+    "fri": "Friday",
+    "sat": "Saturday",
+    "sun": "Sunday",
+    _OFF: "Off",
+}
+
+
+def _value(values: dict[str, Any], block_id: str) -> str:
+    item = (values.get(block_id) or {}).get("value") or {}
+    if "selected_option" in item:
+        return str((item.get("selected_option") or {}).get("value") or "")
+    if "selected_time" in item:
+        return str(item.get("selected_time") or "")
+    return str(item.get("value") or "").strip()
+
+
+def save_profile(
+    engine: Engine, team_id: str, user_id: str, values: dict[str, Any]
+) -> dict[str, str]:
+    """Validate and store a profile modal submission; returns errors by block_id (empty = ok)."""
+    from bot.match.taxonomy import normalize_stack
+
+    errors: dict[str, str] = {}
+    stack_text = _value(values, "stack")
+    stack = normalize_stack(stack_text) if stack_text else None
+    if not stack_text or stack is None or stack.empty:
+        errors["stack"] = "Name at least one language or topic I know, e.g. python, raft."
+    level = c.normalize_level(_value(values, "level"))
+    if level is None:
+        errors["level"] = "Pick a level."
+    github_raw = _value(values, "github")
+    github = c.parse_github_login(github_raw) if github_raw else None
+    if github_raw and github is None:
+        errors["github"] = "That isn't a GitHub login."
+    day = _value(values, "digest_day") or "mon"
+    if day not in _DAYS:
+        errors["digest_day"] = "Pick a day or Off."
+    time = c.parse_time(_value(values, "digest_time") or "09:00")
+    if time is None:
+        errors["digest_time"] = "Pick a time."
+    tz = c.parse_timezone(_value(values, "timezone") or "UTC")
+    if tz is None:
+        errors["timezone"] = "Use a timezone name like Europe/Berlin or UTC."
+    if errors:
+        return errors
+    assert stack is not None and level is not None and time is not None and tz is not None
+    with session_scope(engine) as session:
+        member = get_or_create_member(session, team_id, user_id)
+        member.stack_text = stack_text[: c.MAX_STACK_TEXT]
+        member.languages = dict(stack.languages)
+        member.topics = dict(stack.topics)
+        member.level = level
+        member.github_login = github
+        member.digest_enabled = day != _OFF
+        if day != _OFF:
+            member.digest_day = day
+        member.digest_time = time
+        member.timezone = tz
+        member.updated_at = datetime.now(UTC)
+        session.add(member)
+    return {}

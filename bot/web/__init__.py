@@ -1,0 +1,1 @@
+"""HTTP endpoints for operators: health, readiness and Prometheus metrics."""

@@ -1,0 +1,247 @@
+"""`HealthServer`: a small threaded HTTP server for operators and orchestrators.
+
+    server = HealthServer(settings, engine)
+    server.add_check("slack", slack_connection_check(handler.client.is_connected))
+    server.start()          # binds settings.http_host:settings.http_port (0 = any free port)
+    server.port, server.url
+    server.stop()
+
+`/healthz`  200 while the process serves requests (liveness; the Docker HEALTHCHECK).
+`/readyz`   200 when every check passes, else 503; JSON names each check with a detail.
+            Built in: the database answers, the last successful crawl is recent enough.
+`/metrics`  Prometheus text format: `bot.web.metrics` plus gauges read from the database.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from bot.config import Settings
+from bot.logs import get_logger, redact
+from bot.web.metrics import StoreCollector, last_successful_crawl
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """Outcome of one readiness check; `detail` is shown to operators (never a secret)."""
+
+    ok: bool
+    detail: str = ""
+
+
+Check = Callable[[], "CheckResult | bool"]
+
+
+def database_check(engine: Engine) -> Check:
+    """Ready when the database answers `SELECT 1`."""
+
+    def check() -> CheckResult:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return CheckResult(True, engine.dialect.name)
+
+    return check
+
+
+def last_crawl_check(
+    engine: Engine, max_age: timedelta, *, started_at: datetime | None = None
+) -> Check:
+    """Ready when a crawl succeeded within `max_age`.
+
+    A fresh install has no crawl yet: that counts as ready until `max_age` after start-up.
+    """
+    started = started_at or datetime.now(UTC)
+
+    def check() -> CheckResult:
+        with Session(engine) as session:
+            finished = last_successful_crawl(session)
+        now = datetime.now(UTC)
+        if finished is None:
+            waited = now - started
+            ok = waited <= max_age
+            return CheckResult(ok, f"no successful crawl yet ({_hours(waited)} since start-up)")
+        age = now - finished
+        limit = f"limit {_hours(max_age)}"
+        return CheckResult(age <= max_age, f"last successful crawl {_hours(age)} ago ({limit})")
+
+    return check
+
+
+def slack_connection_check(is_connected: Callable[[], bool]) -> Check:
+    """Ready when the Slack connection (e.g. the Socket Mode client's `is_connected`) is up."""
+
+    def check() -> CheckResult:
+        up = bool(is_connected())
+        return CheckResult(up, "connected" if up else "not connected to Slack")
+
+    return check
+
+
+def _hours(delta: timedelta) -> str:
+    return f"{delta.total_seconds() / 3600:.1f} h"
+
+
+class HealthServer:
+    """Serves `/healthz`, `/readyz` and `/metrics` from a daemon thread."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Engine,
+        checks: Mapping[str, Check] | None = None,
+        *,
+        registry: CollectorRegistry = REGISTRY,
+    ) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.registry = registry
+        self.store_registry = CollectorRegistry(auto_describe=False)
+        self.store_registry.register(StoreCollector(engine))
+        self.checks: dict[str, Check] = {
+            "database": database_check(engine),
+            "last_crawl": last_crawl_check(
+                engine, timedelta(hours=settings.ready_max_crawl_age_hours)
+            ),
+        }
+        self.checks.update(checks or {})
+        self._lock = threading.Lock()
+        self._httpd: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # Lifecycle ---------------------------------------------------------------------------------
+
+    def add_check(self, name: str, check: Check) -> None:
+        """Register (or replace) a readiness check; it runs on every `/readyz` request."""
+        with self._lock:
+            self.checks[name] = check
+
+    def remove_check(self, name: str) -> None:
+        """Forget a readiness check (e.g. Slack was switched off)."""
+        with self._lock:
+            self.checks.pop(name, None)
+
+    def start(self) -> int:
+        """Bind and serve in the background; returns the port (useful with port 0)."""
+        if self._httpd is not None:
+            return self.port
+        handler = type("Handler", (_Handler,), {"health": self})
+        httpd = ThreadingHTTPServer((self.settings.http_host, self.settings.http_port), handler)
+        httpd.daemon_threads = True
+        self._httpd = httpd
+        self._thread = threading.Thread(
+            target=httpd.serve_forever, kwargs={"poll_interval": 0.2}, name="health-http"
+        )
+        self._thread.daemon = True
+        self._thread.start()
+        log.info("health server listening", url=self.url)
+        return self.port
+
+    def stop(self) -> None:
+        """Stop serving and release the port (idempotent)."""
+        httpd, self._httpd = self._httpd, None
+        if httpd is None:
+            return
+        httpd.shutdown()
+        httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> HealthServer:
+        self.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        """The bound port (the real one when `http_port` was 0)."""
+        if self._httpd is None:
+            raise RuntimeError("HealthServer is not started")
+        return int(self._httpd.server_address[1])
+
+    @property
+    def url(self) -> str:
+        """Base URL, e.g. http://127.0.0.1:8080 (0.0.0.0 is shown as 127.0.0.1)."""
+        host = self.settings.http_host
+        host = "127.0.0.1" if host in ("0.0.0.0", "") else host
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.port}"
+
+    # Endpoints ---------------------------------------------------------------------------------
+
+    def readiness(self) -> tuple[bool, dict[str, dict[str, Any]]]:
+        """Run every check; (all ok, {name: {"ok": …, "detail": …}})."""
+        with self._lock:
+            checks = dict(self.checks)
+        results: dict[str, dict[str, Any]] = {}
+        for name, check in checks.items():
+            began = time.perf_counter()
+            try:
+                outcome = check()
+                result = outcome if isinstance(outcome, CheckResult) else CheckResult(bool(outcome))
+            except Exception as exc:  # a failing check is a "not ready", never a 500
+                reason = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+                result = CheckResult(False, redact(f"{type(exc).__name__}: {reason}"))
+            results[name] = {
+                "ok": result.ok,
+                "detail": redact(result.detail),
+                "seconds": round(time.perf_counter() - began, 4),
+            }
+        return all(r["ok"] for r in results.values()), results
+
+    def metrics_text(self) -> bytes:
+        """The Prometheus exposition of the process metrics and the store gauges."""
+        return generate_latest(self.registry) + generate_latest(self.store_registry)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    health: HealthServer
+    server_version = "matchmaker"
+    sys_version = ""
+
+    def do_GET(self) -> None:
+        path = self.path.split("?", 1)[0].rstrip("/") or "/"
+        if path == "/healthz":
+            self._send(200, "application/json", _json({"status": "ok"}))
+        elif path == "/readyz":
+            ready, checks = self.health.readiness()
+            body = {"status": "ready" if ready else "not ready", "checks": checks}
+            self._send(200 if ready else 503, "application/json", _json(body))
+        elif path == "/metrics":
+            self._send(200, CONTENT_TYPE_LATEST, self.health.metrics_text())
+        else:
+            self._send(404, "application/json", _json({"error": "not found"}))
+
+    def do_HEAD(self) -> None:
+        self.do_GET()
+
+    def _send(self, status: int, content_type: str, body: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("health request", request=format % args)
+
+
+def _json(payload: Any) -> bytes:
+    return json.dumps(payload, sort_keys=True).encode() + b"\n"

@@ -1,0 +1,181 @@
+"""Hard filters: an unavailable issue is never picked, and each rule is counted by its code."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlmodel import Session
+
+from bot.config import Settings
+from bot.match.recommend import rank_profiles, recommend
+from bot.store.models import Issue, Repository
+from tests.match.conftest import NOW, World
+
+DAYS = timedelta(days=1)
+
+# rule -> (repository fields, issue fields) that make an otherwise perfect issue unavailable
+ISSUE_RULES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
+    "closed": ({}, {"state": "closed"}),
+    "pull_request": ({}, {"is_pull_request": True}),
+    "locked": ({}, {"locked": True}),
+    "repo_archived": ({"archived": True}, {}),
+    "repo_disabled": ({"disabled": True}, {}),
+    "repo_inactive": ({"pushed_at": NOW - 400 * DAYS}, {}),
+    "assigned": ({}, {"assignees": ["someone"], "assigned_at": NOW - 5 * DAYS}),
+    "linked_pr": ({}, {"open_pr_count": 1}),
+    "claimed": ({}, {"claimed": True, "claim_text": "I'd like to work on this"}),
+    "reported_taken": ({}, {"reported_taken_at": NOW - timedelta(minutes=5)}),
+}
+
+
+def _setup(world: World, repo_fields: dict, issue_fields: dict) -> tuple[Issue, Issue]:
+    good_repo = world.repo("ok/good")
+    bad_repo = world.repo("bad/one", newcomer_share=0.9, **repo_fields)  # would rank first
+    good = world.issue(good_repo)
+    bad = world.issue(bad_repo, **issue_fields)
+    return good, bad
+
+
+@pytest.mark.parametrize("rule", sorted(ISSUE_RULES))
+def test_each_issue_rule_keeps_the_issue_out_and_is_counted(
+    rule: str, world: World, session: Session, settings: Settings
+) -> None:
+    good, bad = _setup(world, *ISSUE_RULES[rule])
+    member = world.member("python")
+    session.commit()
+    picks = recommend(session, settings, [member.id], n=3, now=NOW)[member.id]
+    assert [p.issue_id for p in picks] == [good.id]
+    stats = rank_profiles(session, settings, [], now=NOW).stats
+    assert stats[rule] == 1
+    assert stats["issues_eligible"] == 1
+
+
+def test_without_the_rule_the_same_issue_would_rank_first(
+    world: World, session: Session, settings: Settings
+) -> None:
+    good, bad = _setup(world, {}, {})
+    member = world.member("python")
+    picks = recommend(session, settings, [member.id], n=1, now=NOW)[member.id]
+    assert [p.issue_id for p in picks] == [bad.id]
+
+
+def test_a_stale_assignment_no_longer_blocks_the_issue(
+    world: World, session: Session, settings: Settings
+) -> None:
+    repo = world.repo("ok/repo")
+    stale = world.issue(
+        repo,
+        assignees=["gone"],
+        assigned_at=NOW - 200 * DAYS,
+        updated_at=NOW - 100 * DAYS,
+        last_activity_at=NOW - 100 * DAYS,
+    )
+    member = world.member("python")
+    picks = recommend(session, settings, [member.id], n=1, now=NOW)[member.id]
+    assert [p.issue_id for p in picks] == [stale.id]
+    strict = settings.model_copy(
+        update={"github": settings.github.model_copy(update={"stale_assignment_days": 365})}
+    )
+    assert recommend(session, strict, [member.id], n=1, now=NOW)[member.id] == []
+
+
+def test_a_taken_report_older_than_the_last_crawl_is_superseded(
+    world: World, session: Session, settings: Settings
+) -> None:
+    repo = world.repo("ok/repo")
+    issue = world.issue(repo, reported_taken_at=NOW - 3 * DAYS, crawled_at=NOW - DAYS)
+    member = world.member("python")
+    assert [p.issue_id for p in recommend(session, settings, [member.id], now=NOW)[member.id]] == [
+        issue.id
+    ]
+
+
+def test_an_already_taken_click_hides_the_issue_from_everyone_until_the_next_crawl(
+    world: World, session: Session, settings: Settings, picks_for: Callable[..., Any]
+) -> None:
+    repo = world.repo("ok/repo")
+    issue = world.issue(repo)
+    clicker, other = world.member("python"), world.member("python")
+    world.feedback(clicker, issue, "already_taken", created_at=NOW - timedelta(minutes=1))
+    assert picks_for(other) == {other.id: []}
+    issue.crawled_at = NOW
+    session.add(issue)
+    session.flush()
+    assert picks_for(other) == {other.id: [issue.id]}
+
+
+def test_an_issue_already_sent_to_a_member_is_not_sent_again(
+    world: World, session: Session, settings: Settings, picks_for: Callable[..., Any]
+) -> None:
+    repo_a, repo_b = world.repo("a/a"), world.repo("b/b")
+    sent, fresh = world.issue(repo_a), world.issue(repo_b)
+    member = world.member("python")
+    world.pick(member, sent, created_at=NOW - 30 * DAYS)
+    assert picks_for(member) == {member.id: [fresh.id]}
+    stats = rank_profiles(session, settings, [], now=NOW).stats
+    assert stats["issues_eligible"] == 2
+
+
+def test_not_for_me_removes_the_issue_for_that_member_only(
+    world: World, session: Session, picks_for: Callable[..., Any]
+) -> None:
+    repo = world.repo("a/a")
+    issue = world.issue(repo)
+    picky, other = world.member("python"), world.member("python")
+    world.feedback(picky, issue, "not_for_me")
+    assert picks_for(picky) == {picky.id: []}
+    assert picks_for(other) == {other.id: [issue.id]}
+
+
+@pytest.mark.parametrize(
+    ("labels", "level", "allowed"),
+    [
+        (["good first issue"], "first-timer", True),
+        (["help wanted"], "first-timer", False),  # no beginner-sized promise
+        (["help wanted"], "some", True),
+        (["first-timers-only"], "first-timer", True),
+        (["first-timers-only"], "some", False),  # kept for people new to open source
+        (["first-timers-only"], "experienced", False),
+    ],
+)
+def test_the_member_level_must_allow_the_issue(
+    labels: list[str],
+    level: str,
+    allowed: bool,
+    world: World,
+    session: Session,
+    settings: Settings,
+) -> None:
+    issue = world.issue(world.repo("a/a"), labels=labels)
+    member = world.member("python", level=level)
+    picks = recommend(session, settings, [member.id], now=NOW)[member.id]
+    assert [p.issue_id for p in picks] == ([issue.id] if allowed else [])
+
+
+def test_member_level_rules_are_counted(world: World, session: Session) -> None:
+    from bot.config import load_settings
+
+    repo_a, repo_b, repo_c = world.repo("a/a"), world.repo("b/b"), world.repo("c/c")
+    sent = world.issue(repo_a)
+    rejected = world.issue(repo_b)
+    world.issue(repo_c, labels=["help wanted"])
+    member = world.member("python")
+    world.pick(member, sent)
+    world.feedback(member, rejected, "not_for_me")
+    from bot.match.profile import profile_from_member
+
+    stats = rank_profiles(session, load_settings(), [profile_from_member(member)], now=NOW).stats
+    assert (stats["already_sent"], stats["not_for_me"], stats["level"]) == (1, 1, 1)
+    assert stats["picks"] == 0
+
+
+def test_repositories_never_crawled_for_activity_are_kept(
+    world: World, session: Session, picks_for: Callable[..., Any]
+) -> None:
+    repo: Repository = world.repo("a/a", pushed_at=None)
+    issue = world.issue(repo)
+    member = world.member("python")
+    assert picks_for(member) == {member.id: [issue.id]}
