@@ -23,12 +23,11 @@ import numpy as np
 from bot.config import load_settings
 from bot.match.eligibility import issue_reason_codes, level_allowed
 from bot.match.issues import IssueTable
-from bot.match.ranking import assign
+from bot.match.ranking import pick_issues
 from bot.match.scoring import (
     LANGUAGE_SHARE,
     NO_STACK_FIT,
     MemberArrays,
-    candidates,
     issue_factors,
 )
 from bot.match.taxonomy import get_taxonomy
@@ -121,15 +120,17 @@ def vectorised(space: TermSpace, table: IssueTable, profiles: list, settings):  
         excluded=np.zeros(0, np.int64),
     )
     mset = settings.match
-    cand = candidates(
+    capacity = np.full(table.size, mset.issue_capacity, dtype=np.int64)
+    result = pick_issues(
         members,
         table,
         issue_value,
+        capacity,
+        N_PICKS,
+        max_per_repo=mset.max_per_repo,
         repos_per_member=max(mset.candidates_per_member, 4 * N_PICKS),
-        issues_per_repo=4,
+        issues_per_repo=8,
     )
-    capacity = np.full(table.size, mset.issue_capacity, dtype=np.int64)
-    result = assign(cand.issue, cand.score, table.repo, capacity, N_PICKS)
     return result, time.perf_counter() - started, issue_value
 
 
@@ -178,11 +179,15 @@ def main() -> None:
     parser.add_argument("--issues", type=int, default=20_000)
     parser.add_argument("--repos", type=int, default=2_000)
     parser.add_argument("--sample", type=float, default=0.01, help="loop sample share")
+    parser.add_argument("--repeat", type=int, default=3, help="vectorised runs (best is kept)")
     args = parser.parse_args()
     settings = load_settings()
     space, table, profiles = synthetic(args.members, args.issues, args.repos)
     vectorised(space, table, profiles[:50], settings)  # warm-up (imports, BLAS threads)
-    result, seconds, issue_value = vectorised(space, table, profiles, settings)
+    runs = [vectorised(space, table, profiles, settings) for _ in range(args.repeat)]
+    result, _, issue_value = runs[0]
+    times = sorted(run[1] for run in runs)
+    seconds = times[0]  # best of N: the machine is shared, the minimum is the least disturbed
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     rng = np.random.default_rng(11)
@@ -208,7 +213,10 @@ def main() -> None:
     full = int(((picks >= 0).sum(axis=1) == N_PICKS).sum())
     distinct = len(np.unique(given))
     print(f"members × issues        : {args.members:,} × {args.issues:,} ({args.repos:,} repos)")
-    print(f"vectorised ranking      : {seconds:.3f} s (eligibility → picks, top {N_PICKS} each)")
+    print(
+        f"vectorised ranking      : {seconds:.3f} s best of {len(times)} "
+        f"(median {times[len(times) // 2]:.3f} s; eligibility → picks, top {N_PICKS} each)"
+    )
     print(f"peak RSS                : {rss_mb:.0f} MB")
     print(
         f"per-pair Python loop    : {loop_seconds:.2f} s for {k} members (1 % sample) "
@@ -227,6 +235,7 @@ def main() -> None:
                 "issues": args.issues,
                 "repos": args.repos,
                 "seconds": round(seconds, 3),
+                "seconds_median": round(times[len(times) // 2], 3),
                 "peak_rss_mb": round(rss_mb, 1),
                 "speedup_vs_loop": round(loop_full / seconds, 1),
                 "loop_seconds_sample": round(loop_seconds, 3),

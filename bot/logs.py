@@ -4,20 +4,22 @@
 httpx, apscheduler, alembic log through it), so every line goes through the same processors:
 context variables (the `run_id` of a crawl or digest), level, timestamp, then `Redactor`, which
 removes secrets before anything is rendered. Use `run_context("crawl")` around a run so that every
-line logged inside it, by our code or a library, carries the same `run_id`.
+line logged inside it, by our code or a library, carries the same `run_id`; worker threads get it
+through `in_current_context(fn)`.
 """
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import os
 import re
 import sys
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, ParamSpec, TextIO, TypeVar
 
 import structlog
 from pydantic import SecretStr
@@ -26,6 +28,8 @@ from structlog.typing import EventDict, WrappedLogger
 from bot.config import Settings
 
 MASK = "[REDACTED]"
+P = ParamSpec("P")
+R = TypeVar("R")
 
 # Token shapes we redact even when the value is not one of the configured secrets.
 _PATTERNS: tuple[re.Pattern[str], ...] = (
@@ -34,12 +38,19 @@ _PATTERNS: tuple[re.Pattern[str], ...] = (
     re.compile(r"\bgh[pousr]_[A-Za-z0-9]{16,}"),  # GitHub classic / OAuth / app tokens
     re.compile(r"\bgithub_pat_[A-Za-z0-9_]{20,}"),  # GitHub fine-grained tokens
     re.compile(r"\bv0=[0-9a-f]{32,}"),  # Slack request signatures
+    re.compile(  # PEM private keys (GitHub App)
+        r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(-----END [A-Z ]*PRIVATE KEY-----|$)", re.S
+    ),
 )
 # "Authorization: Bearer x", "'authorization': 'token x'", "Bearer x" anywhere in a string.
 _AUTH_HEADER = re.compile(
     r"(?i)((?:proxy-)?authorization['\"]?\s*[:=]\s*['\"]?)(?:(?:bearer|token|basic)\s+)?[^\s'\",}]+"
 )
-_BEARER = re.compile(r"(?i)\b(bearer|token)\s+[A-Za-z0-9._~+/=-]{8,}")
+# "Bearer x…" is always a credential; "token x…" only when x looks like one (has a digit), so
+# prose such as "token rejected" stays readable.
+_BEARER = re.compile(
+    r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]{8,}|\b(token)\s+(?=[A-Za-z0-9._~+/=-]*\d)[A-Za-z0-9._~+/=-]{16,}"
+)
 # Passwords in URLs (postgresql://user:secret@host) and secret-looking query parameters.
 _URL_PASSWORD = re.compile(r"(://[^:/@\s]+:)[^@\s]+(@)")
 _QUERY_SECRET = re.compile(
@@ -67,7 +78,7 @@ class Redactor:
         for pattern in _PATTERNS:
             text = pattern.sub(MASK, text)
         text = _AUTH_HEADER.sub(lambda m: m.group(1) + MASK, text)
-        text = _BEARER.sub(lambda m: f"{m.group(1)} {MASK}", text)
+        text = _BEARER.sub(lambda m: f"{m.group(1) or m.group(2)} {MASK}", text)
         text = _URL_PASSWORD.sub(lambda m: m.group(1) + MASK + m.group(2), text)
         return _QUERY_SECRET.sub(lambda m: m.group(1) + MASK, text)
 
@@ -131,6 +142,22 @@ def wants_json(settings: Settings, stream: TextIO) -> bool:
     return not is_tty or in_container()
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever `sys.stderr` is at the time of each line (it may be replaced later,
+    e.g. by a test runner capturing output), never to a stream that has since been closed."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property  # type: ignore[override]
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: TextIO) -> None:
+        pass
+
+
 _HANDLER_FLAG = "_matchmaker_handler"
 NOISY_LOGGERS = ("httpx", "httpcore", "urllib3", "apscheduler", "slack_sdk", "slack_bolt")
 
@@ -138,11 +165,13 @@ NOISY_LOGGERS = ("httpx", "httpcore", "urllib3", "apscheduler", "slack_sdk", "sl
 def configure_logging(
     settings: Settings, *, stream: TextIO | None = None, json: bool | None = None
 ) -> None:
-    """Route structlog and stdlib logging to `stream` (default stderr) through one redacting chain.
+    """Route structlog and stdlib logging to `stream` (default: the current `sys.stderr` at each
+    line) through one redacting chain.
 
     Safe to call again (tests, `serve` after a config reload): the previous handler is replaced.
     """
     global _redactor
+    explicit_stream = stream is not None
     stream = stream if stream is not None else sys.stderr
     as_json = wants_json(settings, stream) if json is None else json
     level = getattr(logging, settings.log_level.upper())
@@ -170,7 +199,7 @@ def configure_logging(
             renderer,
         ],
     )
-    handler = logging.StreamHandler(stream)
+    handler = logging.StreamHandler(stream) if explicit_stream else _StderrHandler()
     handler.setFormatter(formatter)
     setattr(handler, _HANDLER_FLAG, True)
 
@@ -191,6 +220,20 @@ def configure_logging(
     )
 
 
+def reset_logging() -> None:
+    """Undo `configure_logging`: remove its handler, restore structlog's defaults (tests)."""
+    global _redactor
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if getattr(h, _HANDLER_FLAG, False)]:
+        root.removeHandler(old)
+    root.setLevel(logging.WARNING)
+    for name in NOISY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.NOTSET)
+    structlog.reset_defaults()
+    structlog.contextvars.clear_contextvars()
+    _redactor = Redactor()
+
+
 def get_logger(name: str | None = None) -> Any:
     """A structlog logger (named after the calling module when `name` is given)."""
     return structlog.stdlib.get_logger(name)
@@ -199,6 +242,20 @@ def get_logger(name: str | None = None) -> Any:
 def new_run_id() -> str:
     """A short random id for one crawl or digest run."""
     return uuid.uuid4().hex[:12]
+
+
+def in_current_context(fn: Callable[P, R]) -> Callable[P, R]:
+    """`fn` wrapped to run, in any thread, with the caller's context variables (the run id).
+
+    Threads do not inherit context variables: submit `in_current_context(work)` to a
+    ThreadPoolExecutor inside `run_context(...)` so the workers' log lines carry the run id.
+    """
+    context = contextvars.copy_context()
+
+    def call(*args: P.args, **kwargs: P.kwargs) -> R:
+        return context.copy().run(fn, *args, **kwargs)
+
+    return call
 
 
 @contextmanager

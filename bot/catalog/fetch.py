@@ -81,7 +81,9 @@ def _resolve(raw: str, api_url: str) -> Target:
         owner, name = raw.lower().split("/")
         return Target("github", f"{owner}/{name}", f"{api}/repos/{owner}/{name}/readme")
     if re.match(r"^[a-z][a-z0-9+.-]*://", raw, re.IGNORECASE):
-        raise CatalogError(f"unsupported URL scheme in {raw!r} (use http(s)://, owner/repo or a path)")
+        raise CatalogError(
+            f"unsupported URL scheme in {raw!r} (use http(s)://, owner/repo or a path)"
+        )
     return _file_target(path)
 
 
@@ -223,7 +225,7 @@ class ListFetcher:
             with self._client.stream("GET", url, headers=self._headers(target, etag)) as response:
                 if response.status_code == 304:
                     return FetchResult(target.key, None, etag, not_modified=True)
-                _check_status(response, url)
+                _check_status(response, url, is_api=url.startswith(self.api_url + "/"))
                 declared = response.headers.get("Content-Length", "")
                 if declared.isdigit() and int(declared) > self.max_bytes:
                     raise _too_large(self.max_bytes, int(declared))
@@ -243,7 +245,7 @@ class ListFetcher:
             raise CatalogError(f"HTTP error fetching {url}: {exc}") from None
 
 
-def _check_status(response: httpx.Response, url: str) -> None:
+def _check_status(response: httpx.Response, url: str, *, is_api: bool) -> None:
     status = response.status_code
     if 200 <= status < 300:
         return
@@ -253,7 +255,7 @@ def _check_status(response: httpx.Response, url: str) -> None:
         hint = ""
         if response.headers.get("X-RateLimit-Remaining") == "0":
             hint = " (GitHub rate limit exhausted; set GITHUB_TOKEN or wait)"
-        elif status == 401:
+        elif status == 401 and is_api:
             hint = " (check GITHUB_TOKEN)"
         raise CatalogError(f"access denied (HTTP {status}){hint}: {url}")
     if status == 429 or status >= 500:

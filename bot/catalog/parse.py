@@ -34,12 +34,39 @@ __all__ = ["CatalogError", "ParsedEntry", "ParsedList", "parse_awesome_list"]
 _MD = MarkdownIt("commonmark")
 
 _SKIP_SECTIONS = frozenset(
-    "contents table-of-contents toc index contributing contribute how-to-contribute "
-    "contributors contribution-guidelines license licence footnotes credits acknowledgements "
-    "acknowledgments sponsors backers code-of-conduct".split()
+    [
+        "contents",
+        "table-of-contents",
+        "toc",
+        "index",
+        "contributing",
+        "contribute",
+        "how-to-contribute",
+        "contributors",
+        "contribution-guidelines",
+        "license",
+        "licence",
+        "footnotes",
+        "credits",
+        "acknowledgements",
+        "acknowledgments",
+        "sponsors",
+        "backers",
+        "code-of-conduct",
+    ]
 )
 _STATUS_TAGS = frozenset(
-    "archived deprecated unmaintained abandoned wip beta alpha experimental inactive".split()
+    [
+        "archived",
+        "deprecated",
+        "unmaintained",
+        "abandoned",
+        "wip",
+        "beta",
+        "alpha",
+        "experimental",
+        "inactive",
+    ]
 )
 _LEADING_TAGS = re.compile(r"^\s*((?:\([^()\[\]]{1,40}\)\s*)+)")
 _ONE_TAG = re.compile(r"\(([^()]*)\)")
@@ -47,8 +74,17 @@ _TRAILING_BRACKETS = re.compile(r"\s*\[([^\[\]]{1,60})\]\s*$")
 _DASH_SEPARATOR = re.compile(r"\s+[-–—]{1,2}\s+")
 _COLON_SEPARATOR = re.compile(r":\s+")
 _IS_SEPARATOR = re.compile(r"\s+(?:is|are)\s+(?=(?:an?|the)\s)", re.IGNORECASE)
+_LEADING_PUNCT = re.compile(r"^[\s.,;:–—-]+")
+_TRAILING_PUNCT = re.compile(r"[\s:–—-]+$")
+_TAG_PARTS = re.compile(r"\s*[/,|]\s*")
+_BRACKET_PARTS = re.compile(r"\s*[+,/&]\s*")
+_GENERIC_LINK_TEXT = frozenset(
+    {"github", "repo", "repository", "source", "source code", "code", "link", "website", "homepage"}
+)
 _TRAILING_TAG = re.compile(r"\s*\(([^()]{1,20})\)[.!]?\s*$")
-_HTML_DOCUMENT = re.compile(r"^\s*(?:<\?xml[^>]*>\s*)?(?:<!doctype\s+html|<html[\s>]|<head[\s>])", re.I)
+_HTML_DOCUMENT = re.compile(
+    r"^\s*(?:<\?xml[^>]*>\s*)?(?:<!doctype\s+html|<html[\s>]|<head[\s>])", re.I
+)
 _MAX_NAME_WORDS = 5
 
 
@@ -65,7 +101,9 @@ def parse_awesome_list(markdown: str, source: str) -> ParsedList:
     if "\x00" in markdown:
         raise CatalogError("the list contains NUL bytes: a binary file, not Markdown")
     if _HTML_DOCUMENT.match(markdown[:2000]):
-        raise CatalogError("this is an HTML page, not Markdown (use the raw file URL or owner/repo)")
+        raise CatalogError(
+            "this is an HTML page, not Markdown (use the raw file URL or owner/repo)"
+        )
     try:
         tokens = _MD.parse(markdown)
     except RecursionError:
@@ -195,7 +233,7 @@ def _classify_tags(raw: list[str]) -> tuple[list[str], list[str]]:
     languages: list[str] = []
     others: list[str] = []
     for tag in raw:
-        for part in re.split(r"\s*[/,|]\s*", tag):
+        for part in _TAG_PARTS.split(tag):
             if not part:
                 continue
             language = canonical_language(part)
@@ -207,9 +245,13 @@ def _classify_tags(raw: list[str]) -> tuple[list[str], list[str]]:
     return languages, others
 
 
-def _split_name(text: str) -> tuple[str, str | None]:
-    """Name and inline description of a link text ("Jocko - a Kafka…" -> "Jocko", "a Kafka…")."""
-    for pattern in (_DASH_SEPARATOR, _COLON_SEPARATOR, _IS_SEPARATOR):
+def _split_name(text: str, *, loose: bool) -> tuple[str, str | None]:
+    """Name and inline description of a link text ("Jocko - a Kafka…" -> "Jocko", "a Kafka…").
+
+    " - " always separates; ": " and " is a…" only when `loose` (no description after the link).
+    """
+    patterns = (_DASH_SEPARATOR, _COLON_SEPARATOR, _IS_SEPARATOR) if loose else (_DASH_SEPARATOR,)
+    for pattern in patterns:
         match = pattern.search(text)
         if match and match.start() > 0:
             name = text[: match.start()].strip()
@@ -224,14 +266,14 @@ def _bracket_tags(description: str | None) -> tuple[str | None, list[str]]:
         return description, []
     found: list[str] = []
     while match := _TRAILING_BRACKETS.search(description):
-        parts = [p.strip() for p in re.split(r"\s*[+,/&]\s*", match.group(1))]
+        parts = [p.strip() for p in _BRACKET_PARTS.split(match.group(1))]
         found = [p for p in parts if p] + found
         description = description[: match.start()]
     return description.strip() or None, found
 
 
 def _join_description(inner: str | None, after: str) -> str | None:
-    after = re.sub(r"^[\s.,;:–—-]+", "", after).strip()
+    after = _LEADING_PUNCT.sub("", after).strip()
     if inner and after:
         glue = " " if inner[-1] in ".!?" else ". "
         return inner + glue + after
@@ -241,12 +283,15 @@ def _join_description(inner: str | None, after: str) -> str | None:
 def _build(
     url: str, before: str, link_text: str, after: str, path: list[str], line: int | None
 ) -> ParsedEntry:
-    raw_tags, _ = _take_tags(before)
+    raw_tags, before = _take_tags(before)
+    lead = _TRAILING_PUNCT.sub("", " ".join(before.split()))
+    if lead and link_text.strip().lower() in _GENERIC_LINK_TEXT:
+        link_text = lead  # "- **Name** - description [GitHub](url)": the name comes first
     inner_tags, link_text = _take_tags(link_text)
     after_tags, after = _take_tags(after)
     languages, others = _classify_tags(raw_tags + inner_tags + after_tags)
     link_text = " ".join(link_text.split())
-    name, inner = _split_name(link_text)
+    name, inner = _split_name(link_text, loose=not _LEADING_PUNCT.sub("", after).strip())
     inner, brackets = _bracket_tags(inner)
     if not inner:  # "[Name [Raft]](url)": tags at the end of the name itself
         name, name_brackets = _bracket_tags(name)

@@ -58,7 +58,10 @@ class ListReport:
         if self.status == FAILED:
             return f"{self.location}: failed: {self.error}"
         if self.status == UNCHANGED:
-            return f"{self.location}: unchanged since the last fetch (HTTP 304)"
+            return (
+                f"{self.location}: unchanged since the last fetch (HTTP 304), "
+                f"{self.counts.get('entries', 0)} entries"
+            )
         c = self.counts
         return (
             f"{self.location}: {c.get('entries', 0)} entries, {c.get('repositories', 0)} "
@@ -112,7 +115,7 @@ def _sync_one(engine: Engine, fetcher: Fetcher, location: str) -> ListReport:
     try:
         with session_scope(engine) as session:
             source = _source(session, key)
-            list_id, etag = source.id, source.etag
+            list_id, etag, stored_counts = source.id, source.etag, dict(source.counts or {})
             has_entries = session.exec(
                 select(ListEntry.id).where(ListEntry.list_id == list_id, ListEntry.active).limit(1)
             ).first()
@@ -124,7 +127,7 @@ def _sync_one(engine: Engine, fetcher: Fetcher, location: str) -> ListReport:
         if fetched.not_modified:
             with session_scope(engine) as session:
                 _touch(session, list_id, error=None)
-            report.status = UNCHANGED
+            report.status, report.counts = UNCHANGED, stored_counts
             return report
         parsed = parse_awesome_list(fetched.text or "", key)
         with session_scope(engine) as session:
@@ -134,7 +137,7 @@ def _sync_one(engine: Engine, fetcher: Fetcher, location: str) -> ListReport:
         report.error = str(exc)
     except SQLAlchemyError as exc:
         report.error = f"database error: {_first_line(exc)}"
-    except Exception as exc:  # noqa: BLE001 - one broken list must not stop the others
+    except Exception as exc:
         log.exception("catalog.sync.unexpected", location=key)
         report.error = f"internal error: {type(exc).__name__}: {_first_line(exc)}"
     if report.error is not None:

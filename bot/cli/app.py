@@ -8,6 +8,7 @@ from bot import __version__
 from bot.cli import catalog, db, members
 from bot.cli import digest as digest_cli
 from bot.cli.crawl import crawl
+from bot.cli.demo import demo
 from bot.cli.doctor import doctor
 from bot.cli.preview import preview
 from bot.cli.run import run
@@ -21,6 +22,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("run")(run)
+app.command("demo")(demo)
 app.command("preview")(preview)
 app.add_typer(db.app, name="db")
 app.add_typer(catalog.app, name="catalog")

@@ -108,10 +108,12 @@ def _render(entries: list[dict[str, Any]], counts: dict[str, int], title: str) -
     console.print(table)
     console.print(
         f"{counts.get('entries', 0)} entries · {counts.get('github_links', 0)} GitHub links · "
-        f"{counts.get('repositories', 0)} repositories · {counts.get('duplicates', 0)} duplicates · "
+        f"{counts.get('repositories', 0)} repositories · "
+        f"{counts.get('duplicates', 0)} duplicates · "
         f"{counts.get('not_crawlable', 0)} not crawlable · "
         f"{counts.get('suspect_links', 0)} suspect links",
         highlight=False,
+        soft_wrap=True,
     )
 
 
@@ -145,7 +147,7 @@ def show(
 
 @app.command()
 def add(location: str = typer.Argument(..., help=LIST_HELP)) -> None:
-    """Add a list (or re-enable a removed one): fetched and stored now; nothing is stored if it fails."""
+    """Add a list (or re-enable a removed one) and store it now; nothing is stored if it fails."""
     fetched, parsed = _fetch_and_parse(location)
     with database_errors(), session_scope(engine()) as session:
         source = session.exec(select(ListSource).where(ListSource.url == parsed.source)).first()
@@ -157,7 +159,7 @@ def add(location: str = typer.Argument(..., help=LIST_HELP)) -> None:
         session.flush()
         report = store_parsed(session, source.id, parsed, etag=fetched.etag)
     verb = "Refreshed" if existed else "Added"
-    console.print(f"{verb} {report.summary()}", highlight=False)
+    console.print(f"{verb} {report.summary()}", highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -182,12 +184,17 @@ def remove(location: str = typer.Argument(..., help=LIST_HELP)) -> None:
             count = 0
         else:
             count = deactivate_list(session, key)
-    console.print(f"Removed {key}: {count} entries marked inactive (history kept).", highlight=False)
+    console.print(
+        f"Removed {key}: {count} entries marked inactive (history kept).",
+        highlight=False,
+        soft_wrap=True,
+    )
     if key in configured:
         console.print(
             "Note: it is also in catalog.lists of config/matchmaker.toml; it stays removed until "
             "`matchmaker catalog add`, but you may want to delete it from the file too.",
             highlight=False,
+            soft_wrap=True,
         )
 
 
@@ -204,7 +211,7 @@ def sync(
         return
     for report in reports:
         style = "red" if not report.ok else "green"
-        console.print(f"[{style}]●[/] {report.summary()}", highlight=False)
+        console.print(f"[{style}]●[/] {report.summary()}", highlight=False, soft_wrap=True)
     if any(not r.ok for r in reports):
         raise typer.Exit(1)
 

@@ -32,12 +32,16 @@ def fail(message: str, code: int = EXIT_FAILURE) -> typer.Exit:
 def settings() -> Settings:
     """The settings, loaded once; a config problem ends the process with exit code 2."""
     try:
-        return load_settings()
+        current = load_settings()
     except ConfigError as exc:
         err_console.print("[bold red]Invalid configuration:[/]", highlight=False)
         for line in exc.problems:
             err_console.print(f"  - {line}", highlight=False, soft_wrap=True, markup=False)
         raise typer.Exit(EXIT_CONFIG) from None
+    from bot.logs import configure_logging
+
+    configure_logging(current)
+    return current
 
 
 @cache

@@ -93,22 +93,25 @@ def _preview(slack_ids: list[str]) -> None:
         except ImportError:
             raise fail("the matcher (bot.match.recommend) is not available") from None
         member_ids = [m.id for m, _ in chosen if m.id is not None]
+        rows = [
+            (m.id or 0, m.slack_user_id, m.display_name, m.digest_day, m.digest_time, m.timezone,
+             is_due)
+            for m, is_due in chosen
+        ]  # fmt: skip
         picks = recommend(session, current, member_ids, n=current.digest.picks, now=now)
         session.rollback()  # a preview stores nothing
     from bot.slack.blocks import pick_blocks
 
-    due_count = sum(1 for _, is_due in chosen if is_due)
+    due_count = sum(1 for row in rows if row[-1])
     console.print(f"Dry run: {due_count} member(s) due now; nothing is sent or stored.\n")
-    for member_row, is_due in chosen:
+    for member_id, slack_id, name, day, hhmm, tz, is_due in rows:
         when = "due now" if is_due else "not due now"
         console.print(
-            f"── {member_row.slack_user_id} ({member_row.display_name or 'no name'}, {when}, "
-            f"{member_row.digest_day} {member_row.digest_time} {member_row.timezone}) ──",
+            f"── {slack_id} ({name or 'no name'}, {when}, {day} {hhmm} {tz}) ──",
             markup=False,
             highlight=False,
         )
-        recs = picks.get(member_row.id or 0, [])
-        text = blocks_to_text(pick_blocks(recs, header=DM_HEADER))
+        text = blocks_to_text(pick_blocks(picks.get(member_id, []), header=DM_HEADER))
         console.print(text + "\n", markup=False, highlight=False)
 
 

@@ -48,9 +48,7 @@ def preview(
                     Text(f"ignored (not in the taxonomy): {', '.join(parsed.unknown)}", "yellow")
                 )
             if parsed.empty:
-                raise fail(
-                    f"no known language or topic in {stack!r}; try e.g. \"python, postgres\""
-                )
+                raise fail(f'no known language or topic in {stack!r}; try e.g. "python, postgres"')
             result = rank_profiles(session, current, [profile], n, spread=False)
             picks, stats = result.picks[0], result.stats
             title = f"Picks for {_describe(profile)}"
@@ -84,9 +82,7 @@ def _describe(profile: MemberProfile) -> str:
 def _print(title: str, picks: list[Recommendation], stats: dict | None) -> None:
     if not picks:
         console.print(Text(title, "bold"))
-        console.print(
-            "No available issue matches yet: crawl GitHub first, or widen the stack."
-        )
+        console.print("No available issue matches yet: crawl GitHub first, or widen the stack.")
     else:
         table = Table(title=Text(title), show_lines=True, title_justify="left")
         table.add_column("#", justify="right")

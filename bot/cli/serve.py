@@ -25,7 +25,7 @@ from bot.store import migrate
 
 
 def _say(message: str) -> None:
-    console.print(message, markup=False, highlight=False)
+    console.print(message, markup=False, highlight=False, soft_wrap=True)
 
 
 def _sender(current: Settings) -> Sender:

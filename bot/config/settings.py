@@ -38,6 +38,7 @@ EXAMPLES: dict[str, str] = {
     "digest.day": "mon",
     "digest.time": "09:00",
     "digest.picks": "3",
+    "schedule.crawl_day_of_week": "mon,thu",
 }
 
 
@@ -148,6 +149,15 @@ class ScheduleSettings(BaseModel):
     cleanup_hour: int = Field(default=4, ge=0, le=23)
     leader_retry_seconds: float = Field(default=5.0, gt=0)  # followers try to take over this often
 
+    @field_validator("crawl_day_of_week")
+    @classmethod
+    def _check_days(cls, value: str) -> str:
+        day = "(mon|tue|wed|thu|fri|sat|sun)"
+        days = value.strip().lower()
+        if days != "*" and not re.fullmatch(f"{day}(-{day})?(,{day}(-{day})?)*", days):
+            raise ValueError(f'not "*" or weekday names like "mon,thu" or "mon-fri": {value!r}')
+        return days
+
 
 class MatchSettings(BaseModel):
     """How picks are chosen: spreading across members, diversity, GitHub profile inference."""
@@ -155,7 +165,7 @@ class MatchSettings(BaseModel):
     issue_capacity: int = Field(default=1, ge=1)  # members per issue in one spreading window
     spread_days: int = Field(default=7, ge=0)  # picks of the last N days count against capacity
     max_per_repo: int = Field(default=1, ge=1)  # picks from one repository per member and digest
-    candidates_per_member: int = Field(default=24, ge=4, le=500)  # repositories kept per member
+    candidates_per_member: int = Field(default=32, ge=4, le=500)  # repositories kept per member
     inference_cache_days: int = Field(default=7, ge=0)  # re-read a member's GitHub after N days
     inference_max_repos: int = Field(default=30, ge=1, le=100)  # own repos read per inference
 
@@ -206,6 +216,7 @@ class _TomlSource(PydanticBaseSettingsSource):
 
 _SECRET_FIELDS = {
     "github_token",
+    "github_app_private_key",
     "slack_bot_token",
     "slack_app_token",
     "slack_signing_secret",
@@ -213,6 +224,7 @@ _SECRET_FIELDS = {
 }
 _ENV_NAMES = {
     "github_token": "GITHUB_TOKEN",
+    "github_app_private_key": "GITHUB_APP_PRIVATE_KEY",
     "slack_bot_token": "SLACK_BOT_TOKEN",
     "slack_app_token": "SLACK_APP_TOKEN",
     "slack_signing_secret": "SLACK_SIGNING_SECRET",
@@ -235,6 +247,15 @@ class Settings(BaseSettings):
     github_token: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("GITHUB_TOKEN", "MATCHMAKER_GITHUB_TOKEN")
     )
+    # GitHub App instead of a personal token: the crawl exchanges these for an installation token.
+    github_app_private_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "GITHUB_APP_PRIVATE_KEY", "MATCHMAKER_GITHUB_APP_PRIVATE_KEY"
+        ),
+    )
+    github_app_id: int | None = None
+    github_app_installation_id: int | None = None
     slack_bot_token: SecretStr | None = Field(
         default=None,
         validation_alias=AliasChoices("SLACK_BOT_TOKEN", "MATCHMAKER_SLACK_BOT_TOKEN"),
@@ -330,6 +351,7 @@ class Settings(BaseSettings):
         """Every secret's plain value, for log redaction."""
         secrets = [
             self.github_token,
+            self.github_app_private_key,
             self.slack_bot_token,
             self.slack_app_token,
             self.slack_signing_secret,

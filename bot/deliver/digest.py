@@ -31,17 +31,21 @@ from bot.config import Settings
 from bot.deliver import ledger
 from bot.deliver.channel import channel_due, community_picks
 from bot.deliver.picks import (
+    Prepared,
     Rechecker,
     Recommender,
+    StoredPick,
     default_rechecker,
     load_content,
     load_picks,
+    prepare_many,
     recheck_and_substitute,
 )
 from bot.deliver.select import CHANNEL, DM, channel_key, dm_key, select_due
 from bot.deliver.senders import CannotVerify, Sender, SendError
 from bot.store.db import session_scope
 from bot.store.models import Delivery, DigestRun
+from bot.web import metrics
 
 log = structlog.get_logger(__name__)
 
@@ -194,6 +198,8 @@ def _send_pending(
 ) -> None:
     """Step 4: send pending rows with `digest.send_concurrency` threads (shared pacing)."""
     lease = timedelta(seconds=settings.digest.claim_lease_seconds)
+    max_age = timedelta(hours=settings.github.recheck_after_hours)
+    prepared: dict[int, Prepared] = {}
     started = time.monotonic()
 
     def clock() -> datetime:
@@ -203,7 +209,9 @@ def _send_pending(
     retry_ids: set[int] = set()
     seen: set[int] = set()
 
-    def count(name: str, error: str | None = None) -> None:
+    def count(name: str, error: str | None = None, kind: str = DM) -> None:
+        if name in ("sent", "recovered", "skipped", "failed"):
+            metrics.record_digest("sent" if name == "recovered" else name, kind)
         with lock:
             setattr(report, name, getattr(report, name) + 1)
             if error:
@@ -212,39 +220,41 @@ def _send_pending(
     def deliver(item: ledger.Work) -> None:
         if stop.is_set():
             return
-        with session_scope(engine) as session:
-            if not ledger.claim(session, item, clock(), lease):
+        with engine.begin() as connection:  # Core, not ORM: this runs once per message
+            if not ledger.claim(connection, item, clock(), lease):
                 return  # another run has it, or it was sent meanwhile
         step("claimed")
-        outcome = _deliver_claimed(engine, settings, sender, item, clock, recommend, recheck)
+        outcome = _deliver_claimed(
+            engine, settings, sender, item, clock, recommend, recheck, prepared.get(item.id)
+        )
         state, error, sent, substituted = outcome
         if substituted:
             count("substituted")
         if state == ledger.SENT and sent is not None:
             step("posted")
         if state == "recovered":
-            count("recovered")
+            count("recovered", kind=item.kind)
             state = ledger.SENT
         elif state == ledger.SENT:
-            count("sent")
+            count("sent", kind=item.kind)
         elif state == ledger.SKIPPED:
-            count("skipped", error)
+            count("skipped", error, item.kind)
         elif state == ledger.SENDING:  # outcome unknown: resolved via find_sent after the lease
             count("pending", error)
             return
         if state == ledger.PENDING:
-            with session_scope(engine) as session:
-                if ledger.attempts_of(session, item.id) >= settings.digest.max_attempts:
+            with engine.begin() as connection:
+                if ledger.attempts_of(connection, item.id) >= settings.digest.max_attempts:
                     state = ledger.FAILED
             if state == ledger.PENDING:
                 with lock:
                     if error == "ratelimited":
                         retry_ids.add(item.id)
         if state == ledger.FAILED:
-            count("failed", error)
-        with session_scope(engine) as session:
+            count("failed", error, item.kind)
+        with engine.begin() as connection:
             ledger.finish(
-                session,
+                connection,
                 item.id,
                 state,
                 now=clock(),
@@ -266,6 +276,11 @@ def _send_pending(
         if not work or stop.is_set():
             break
         seen.update(w.id for w in work)
+        with Session(engine) as session:
+            prepared = prepare_many(session, [w.id for w in work if w.kind == DM], clock(), max_age)
+            remember = getattr(sender, "remember_channels", None)
+            if remember is not None:
+                remember(ledger.known_dm_channels(session, [w.target for w in work]))
         _run_workers(work, deliver, settings.digest.send_concurrency, stop)
     with Session(engine) as session:
         left = [w for w in ledger.sendable(session, clock(), lease) if not w.was_sending]
@@ -313,8 +328,13 @@ def _deliver_claimed(
     clock: Callable[[], datetime],
     recommend: Recommender,
     recheck: Rechecker,
+    prepared: Prepared | None,
 ) -> tuple[str, str | None, Any, int]:
-    """Send one claimed row; returns (state, error, Sent | None, picks substituted)."""
+    """Send one claimed row; returns (state, error, Sent | None, picks substituted).
+
+    `prepared` holds the row's picks loaded before sending; they are re-read only when some
+    are stale (re-checked, maybe substituted) or when they were not preloaded.
+    """
     if item.was_sending:
         try:
             found = sender.find_sent(item.target, item.key)
@@ -325,7 +345,7 @@ def _deliver_claimed(
             return "recovered", None, found, 0
     substituted = 0
     try:
-        if item.kind == DM and item.member_id is not None:
+        if item.kind == DM and item.member_id is not None and (prepared is None or prepared.stale):
             substituted = recheck_and_substitute(
                 engine,
                 settings,
@@ -335,7 +355,8 @@ def _deliver_claimed(
                 rechecker=recheck,
                 recommender=recommend,
             )
-        blocks, text = _render(engine, item, clock())
+        fresh = prepared is not None and not prepared.stale
+        blocks, text = _render(engine, item, clock(), prepared.picks if fresh else None)
     except Exception as exc:  # one broken row must not stop the others
         log.exception("digest_render_failed", delivery=item.id)
         return ledger.PENDING, f"render: {type(exc).__name__}", None, substituted
@@ -353,18 +374,20 @@ def _deliver_claimed(
     return ledger.SENT, None, sent, substituted
 
 
-def _render(engine: Engine, item: ledger.Work, now: datetime) -> tuple[Any, str]:
+def _render(
+    engine: Engine, item: ledger.Work, now: datetime, picks: list[StoredPick] | None
+) -> tuple[Any, str]:
     """Block Kit and fallback text of a ledger row; (None, "") when it has no picks left."""
     from bot.slack.blocks import fallback_text, pick_blocks
 
-    with Session(engine) as session:
-        if item.kind == DM:
-            picks = load_picks(session, item.id, now)
-            header = DM_HEADER
-        else:
-            delivery = session.get(Delivery, item.id)
-            picks = load_content(session, (delivery.content if delivery else None) or [], now)
-            header = CHANNEL_HEADER
+    header = DM_HEADER if item.kind == DM else CHANNEL_HEADER
+    if picks is None:
+        with Session(engine) as session:
+            if item.kind == DM:
+                picks = load_picks(session, item.id, now)
+            else:
+                delivery = session.get(Delivery, item.id)
+                picks = load_content(session, (delivery.content if delivery else None) or [], now)
     if not picks:
         return None, ""
     return pick_blocks(picks, header=header), fallback_text(picks)

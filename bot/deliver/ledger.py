@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from bot.store.models import Delivery, Member, Pick
@@ -154,7 +155,7 @@ def sendable(session: Session, now: datetime, lease: timedelta) -> list[Work]:
     return work
 
 
-def claim(session: Session, item: Work, now: datetime, lease: timedelta) -> bool:
+def claim(session: Session | Connection, item: Work, now: datetime, lease: timedelta) -> bool:
     """Take a row for sending; False if another run already has it (or it was sent)."""
     allowed = (
         and_(Delivery.state == SENDING, Delivery.claimed_at < now - lease)  # type: ignore[operator]
@@ -170,7 +171,7 @@ def claim(session: Session, item: Work, now: datetime, lease: timedelta) -> bool
 
 
 def finish(
-    session: Session,
+    session: Session | Connection,
     delivery_id: int,
     state: str,
     *,
@@ -192,7 +193,7 @@ def finish(
     )
 
 
-def attempts_of(session: Session, delivery_id: int) -> int:
+def attempts_of(session: Session | Connection, delivery_id: int) -> int:
     """How many times a row has been claimed."""
     return int(session.scalar(select(Delivery.attempts).where(Delivery.id == delivery_id)) or 0)
 
@@ -208,3 +209,22 @@ def expire_old(session: Session, now: datetime) -> int:
         .values(state=EXPIRED, claimed_at=None, error="not sent within the resend window")
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def known_dm_channels(session: Session, slack_user_ids: Sequence[str]) -> dict[str, str]:
+    """DM channel ids of earlier sent digests: {Slack user id: channel id}."""
+    found: dict[str, str] = {}
+    ids = list(dict.fromkeys(slack_user_ids))
+    for start in range(0, len(ids), 500):
+        rows = session.execute(
+            select(Member.slack_user_id, Delivery.channel)
+            .join(Delivery, Delivery.member_id == Member.id)  # type: ignore[arg-type]
+            .where(
+                Member.slack_user_id.in_(ids[start : start + 500]),  # type: ignore[attr-defined]
+                Delivery.kind == "dm",
+                Delivery.state == SENT,
+                Delivery.channel.is_not(None),  # type: ignore[union-attr]
+            )
+        )
+        found.update({user: channel for user, channel in rows})
+    return found

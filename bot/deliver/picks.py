@@ -81,14 +81,47 @@ def _stored(
 
 def load_picks(session: Session, delivery_id: int, now: datetime) -> list[StoredPick]:
     """The picks of a DM ledger row, best first, without withdrawn ones."""
-    rows = session.execute(
-        select(Pick, Issue, Repository)
-        .join(Issue, Issue.id == Pick.issue_id)  # type: ignore[arg-type]
-        .join(Repository, Repository.id == Issue.repository_id)  # type: ignore[arg-type]
-        .where(Pick.delivery_id == delivery_id, Pick.state != WITHDRAWN)  # type: ignore[arg-type]
-        .order_by(Pick.rank)  # type: ignore[arg-type]
-    )
-    return [_stored(i, r, p.member_id, p.score, p.reasons, now) for p, i, r in rows]
+    return load_many_picks(session, [delivery_id], now).get(delivery_id, [])
+
+
+@dataclass
+class Prepared:
+    """A DM row's picks, and whether any of them is older than the re-check age."""
+
+    picks: list[StoredPick]
+    stale: bool
+
+
+def load_many_picks(
+    session: Session, delivery_ids: Sequence[int], now: datetime
+) -> dict[int, list[StoredPick]]:
+    """Picks of many DM rows in one query per 500 rows: {delivery id: picks best first}."""
+    return {k: v.picks for k, v in prepare_many(session, delivery_ids, now, None).items()}
+
+
+def prepare_many(
+    session: Session, delivery_ids: Sequence[int], now: datetime, max_age: timedelta | None
+) -> dict[int, Prepared]:
+    """Picks and staleness of many DM rows (batched, so sending does no per-row reads)."""
+    result: dict[int, Prepared] = {}
+    ids = list(delivery_ids)
+    for start in range(0, len(ids), 500):
+        rows = session.execute(
+            select(Pick, Issue, Repository)
+            .join(Issue, Issue.id == Pick.issue_id)  # type: ignore[arg-type]
+            .join(Repository, Repository.id == Issue.repository_id)  # type: ignore[arg-type]
+            .where(
+                Pick.delivery_id.in_(ids[start : start + 500]),  # type: ignore[union-attr]
+                Pick.state != WITHDRAWN,  # type: ignore[arg-type]
+            )
+            .order_by(Pick.delivery_id, Pick.rank)  # type: ignore[arg-type]
+        )
+        for pick, issue, repo in rows:
+            entry = result.setdefault(pick.delivery_id, Prepared([], False))  # type: ignore[arg-type]
+            entry.picks.append(_stored(issue, repo, pick.member_id, pick.score, pick.reasons, now))
+            if max_age is not None and issue.crawled_at < now - max_age:
+                entry.stale = True
+    return result
 
 
 def load_content(
@@ -117,8 +150,14 @@ def load_content(
 def default_rechecker(engine: Engine, settings: Settings, issues: list[Issue]) -> None:
     """Refresh issues from GitHub with the crawl stage's single-repository crawl.
 
-    Seam: when `bot.github.crawl` is not installed (or fails) the stored data is used as is.
+    Each repository is crawled once (that refreshes all its issues, so later members' picks
+    from it are fresh). Without a GITHUB_TOKEN the unauthenticated budget (10 searches/min)
+    is kept for the crawl and the stored data is used as is; likewise when the crawl stage is
+    absent or fails.
     """
+    if settings.github_token is None:
+        log.info("recheck_skipped", reason="no GITHUB_TOKEN", issues=len(issues))
+        return
     try:
         from bot.github.crawl import crawl  # type: ignore[import-not-found]
     except ImportError:

@@ -51,8 +51,9 @@ def select_due(
 
     `force` (admin "send now") ignores day, time and back-off but still sends at most one per
     member and week. Also stores each member's current back-off (`ignored_digests`,
-    `digest_every_weeks`) so `status` can show it (unless `record` is False); a click resets it
-    (it counts digests sent since the member's last feedback).
+    `digest_every_weeks`) so `status` can show it (unless `record` is False). The back-off
+    counts digests sent since the member last clicked a pick or changed their settings, so any
+    click (or `digest weekly`) brings them back to weekly.
     """
     query = select(Member).where(Member.digest_enabled.is_(True))  # type: ignore[attr-defined]
     if slack_user_ids:
@@ -81,6 +82,9 @@ def select_due(
     for member, week in candidates:
         assert member.id is not None
         weeks, last_click = history.get(member.id, ({}, None))
+        # Engagement = a click on a pick, or the member changing their profile or schedule
+        # (the Slack handlers bump `updated_at`; "digest weekly" also resets the back-off).
+        last_click = max(filter(None, [last_click, _aware(member.updated_at)]), default=None)
         if week in weeks:
             continue  # already in the ledger for this week (sent, pending or skipped)
         sent_before = sorted(w for w, sent_at in weeks.items() if sent_at is not None and w < week)

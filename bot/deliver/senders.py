@@ -25,10 +25,14 @@ from slack_sdk.http_retry.state import RetryState
 
 from bot.deliver.pacing import Pacer
 from bot.deliver.render import blocks_to_text
+from bot.web import metrics
 
 log = structlog.get_logger(__name__)
 
 METADATA_EVENT = "matchmaker_digest"
+# Pace a little under the allowed rate: network jitter bunches requests, and one 429 costs
+# every sender a whole Retry-After second.
+RATE_HEADROOM = 0.95
 # Errors that will not go away by retrying: record them on the ledger row and skip the member.
 PERMANENT_ERRORS = frozenset(
     {
@@ -115,10 +119,16 @@ class PacedRateLimitHandler(RetryHandler):
         error: Exception | None = None,
     ) -> None:
         self.rate_limited += 1
+        metrics.record_slack_429(_method_of(request))
         self.pacer.pause(retry_after_seconds(response))
         self.pacer.wait_pause()
         state.next_attempt_requested = True
         state.increment_current_attempt()
+
+
+def _method_of(request: HttpRequest) -> str:
+    """The Web API method of a request URL ("…/api/chat.postMessage" -> "chat.postMessage")."""
+    return request.url.rstrip("/").rsplit("/", 1)[-1].split("?", 1)[0]
 
 
 def retry_after_seconds(response: HttpResponse | None, default: float = 1.0) -> float:
@@ -167,7 +177,7 @@ class SlackSender:
         client: WebClient | None = None,
         pacer: Pacer | None = None,
     ) -> None:
-        self.pacer = pacer or Pacer(rate_per_s)
+        self.pacer = pacer or Pacer(rate_per_s * RATE_HEADROOM)
         self.rate_limit_handler = PacedRateLimitHandler(self.pacer, max_rate_limit_retries)
         self.client = client or WebClient(token=token, base_url=base_url, timeout=30)
         # No connection-error retries: re-posting after a lost response could send twice. The
@@ -198,6 +208,12 @@ class SlackSender:
             raise SendError(code, permanent=code in PERMANENT_ERRORS) from None
         except OSError as exc:  # refused, reset, timed out: did Slack get it? unknown
             raise SendError(f"network: {type(exc).__name__}", ambiguous=ambiguous) from None
+
+    def remember_channels(self, channels: dict[str, str]) -> None:
+        """DM channel ids known from earlier digests (user id -> D…): no conversations.open
+        for them (a Tier 3 method, ~50 calls/min)."""
+        with self._lock:
+            self._channels.update(channels)
 
     def channel_for(self, target: str) -> str:
         """The channel to post into: a user id (U…/W…) becomes its DM channel."""

@@ -15,6 +15,7 @@ import structlog
 from sqlalchemy.engine import Engine
 
 from bot.config import Settings
+from bot.github.auth import crawl_token
 from bot.github.client import BudgetExhausted, GitHubClient, GitHubError, RateLimited
 from bot.github.graphql_crawl import GraphQLCrawler
 from bot.github.persist import CrawlStore, CrawlTargetError, load_targets
@@ -27,11 +28,11 @@ __all__ = ["CrawlReport", "CrawlTargetError", "crawl", "make_client"]
 
 
 def make_client(settings: Settings) -> GitHubClient:
-    """A client for `settings.github_api_url`, authenticated when a token is configured."""
-    token = settings.github_token.get_secret_value() if settings.github_token else None
+    """A client for `settings.github_api_url`, authenticated when a token (or a GitHub App)
+    is configured; raises GitHubError when the App token cannot be obtained."""
     return GitHubClient(
         settings.github_api_url,
-        token,
+        crawl_token(settings),
         budget_share=settings.github.max_budget_share,
         concurrency=settings.github.concurrency,
     )
@@ -52,13 +53,23 @@ def crawl(
     now = now or datetime.now(UTC)
     targets = load_targets(engine, repo)
     own_client = client is None
-    client = client or make_client(settings)
+    store = CrawlStore(engine, dry_run=dry_run)
+    try:
+        client = client or make_client(settings)
+    except GitHubError as exc:  # e.g. the GitHub App token could not be minted
+        report = CrawlReport(mode="graphql", dry_run=dry_run, repos_total=len(targets))
+        report.stopped = str(exc)
+        run_id = store.start_run(report.mode, len(targets))
+        store.finish_run(
+            run_id, {"finished_at": datetime.now(UTC), "status": "failed", "error": str(exc)}
+        )
+        log.error("crawl.failed", error=str(exc))
+        return report
     report = CrawlReport(
         mode="graphql" if client.authenticated else "rest",
         dry_run=dry_run,
         repos_total=len(targets),
     )
-    store = CrawlStore(engine, dry_run=dry_run)
     report.run_id = store.start_run(report.mode, len(targets))
     log.info("crawl.start", mode=report.mode, repos=len(targets), dry_run=dry_run)
     finished = False

@@ -41,6 +41,7 @@ from bot.github.signals import (
     newcomer_share,
     repo_values,
 )
+from bot.logs import in_current_context
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
@@ -122,7 +123,7 @@ class GraphQLCrawler:
             except GitHubError as exc:
                 return exc
 
-        results = list(self.pool.map(send, documents))
+        results = list(self.pool.map(in_current_context(send), documents))  # keeps the run id
         for result in results:
             if isinstance(result, (RateLimited, BudgetExhausted)):
                 raise result  # stop the crawl; completed repositories are already saved
@@ -286,7 +287,6 @@ class GraphQLCrawler:
         values.update(
             maintainer_response_hours=median_or_none(state.reply_hours),
             newcomer_share=newcomer_share(state.closed),
-            open_issues=len(state.issues),
             crawled_at=self.now,
             full_crawled_at=self.now,
             crawl_error=None,

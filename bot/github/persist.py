@@ -10,13 +10,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from bot.store.db import session_scope
+from bot.store.db import is_postgres, session_scope
 from bot.store.models import CrawlRun, Issue, ListEntry, Repository
-from bot.store.upsert import upsert
+from bot.store.upsert import _with_defaults
 
 
 class CrawlTargetError(Exception):
@@ -112,22 +114,39 @@ class CrawlStore:
             session.add(row)
 
     def save_issues(self, target: Target, issues: list[dict[str, Any]], now: datetime) -> None:
+        """Upsert the crawled issues of one repository in one statement (keyed on node id)."""
         if self.dry_run or not issues:
             return
         with session_scope(self.engine) as session:
-            for values in issues:
-                row = {k: v for k, v in values.items() if k not in ("node_id",)}
-                row.update(repository_id=target.id, crawled_at=now)
-                existing = session.exec(
-                    select(Issue).where(
-                        Issue.repository_id == target.id, Issue.number == values["number"]
+            stored = dict(
+                session.exec(
+                    select(Issue.number, Issue.node_id).where(Issue.repository_id == target.id)
+                ).all()
+            )
+            for values in issues:  # same number, new node id: the old issue moved away
+                old = stored.get(values["number"])
+                if old is not None and old != values["node_id"]:
+                    session.execute(
+                        update(Issue)
+                        .where(Issue.node_id == old)  # type: ignore[arg-type]
+                        .values(number=-abs(values["number"]), state="gone")
                     )
-                ).first()
-                if existing is not None and existing.node_id != values["node_id"]:
-                    existing.node_id = values["node_id"]  # transferred in and renumbered
-                    session.add(existing)
-                    session.flush()
-                upsert(session, Issue, {"node_id": values["node_id"]}, row)
+            # Rows with the same keys go in one statement; keys a row lacks (details not
+            # fetched this time) keep their stored values on conflict.
+            groups: dict[frozenset[str], list[dict[str, Any]]] = {}
+            for values in issues:
+                row = {**values, "repository_id": target.id, "crawled_at": now}
+                groups.setdefault(frozenset(row), []).append(row)
+            insert = pg_insert if is_postgres(self.engine) else sqlite_insert
+            for keys, rows in groups.items():
+                statement = insert(Issue.__table__).values(  # type: ignore[attr-defined]
+                    [_with_defaults(Issue, row) for row in rows]
+                )
+                statement = statement.on_conflict_do_update(
+                    index_elements=["node_id"],
+                    set_={k: getattr(statement.excluded, k) for k in keys if k != "node_id"},
+                )
+                session.execute(statement)
 
     def update_issue(self, target: Target, number: int, values: dict[str, Any]) -> None:
         if self.dry_run:

@@ -10,6 +10,7 @@ from bot.match.issues import IssueTable
 from bot.match.profile import MemberProfile
 from bot.match.scoring import IssueFactors, stack_fit
 from bot.match.taxonomy import get_taxonomy
+from bot.match.terms import TermSpace
 
 MIN_TERM_CONTRIBUTION = 0.2  # a matched term below this share of a full match is not a reason
 MAX_STACK_REASONS = 3
@@ -72,7 +73,8 @@ def explain(
     if not math.isnan(share) and share >= FRIENDLY_NEWCOMER_SHARE:
         extras.append((0.2 * share - 0.05, "newcomer-friendly repo"))
     if not math.isnan(hours) and hours <= FAST_REPLY_HOURS:
-        extras.append((0.4 / (1 + hours / 48) - 0.2, f"maintainers reply in {reply_time(hours)}"))
+        reply = f"maintainers reply in {reply_time(hours)}"
+        extras.append((0.4 / (1 + hours / 48) - 0.12, reply))  # said up to ~4 days
     if idle is not None and idle <= RECENT_DAYS:
         extras.append((0.015 * math.exp(-idle / RECENT_DAYS), "active in the last two weeks"))
     extras.sort(key=lambda e: -e[0])
@@ -108,7 +110,5 @@ def explain(
 
 
 def _row(weights: dict[str, float], taxonomy: Any, kind: str) -> Any:
-    from bot.match.terms import TermSpace
-
     space = TermSpace(taxonomy)
     return space.language_matrix([weights]) if kind == "language" else space.topic_matrix([weights])

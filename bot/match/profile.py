@@ -217,3 +217,29 @@ def refresh_inference(
         member.inferred = previous
     session.add(member)
     return member.inferred
+
+
+def refresh_stale_inferences(
+    session: Session,
+    settings: Settings,
+    *,
+    now: datetime | None = None,
+    limit: int = 50,
+    client: Github | None = None,
+) -> int:
+    """Refresh up to `limit` members whose GitHub inference is missing or stale (for a scheduled
+    job or after `/matchmaker github <login>`); returns how many were refreshed."""
+    from sqlmodel import select
+
+    now = now or datetime.now(UTC)
+    members = session.exec(
+        select(Member).where(Member.github_login.is_not(None)).order_by(Member.id)  # type: ignore[union-attr]
+    ).all()
+    done = 0
+    for member in members:
+        if done >= limit:
+            break
+        if not inference_is_fresh(member, settings, now):
+            refresh_inference(session, member, settings, client=client, now=now, force=True)
+            done += 1
+    return done

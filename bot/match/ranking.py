@@ -18,6 +18,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bot.match.issues import IssueTable
+from bot.match.scoring import MemberArrays, candidates
+
+REFILL_MAX_CELLS = 5_000_000  # members × repositories up to which short members get a refill
+
 
 @dataclass
 class Assignment:
@@ -26,6 +31,7 @@ class Assignment:
     picks: np.ndarray  # int64 [M, n]
     scores: np.ndarray  # float32 [M, n]
     shared: int = 0  # picks given beyond capacity in the second pass
+    off_stack: int = 0  # members whose stack matched no available issue at all
 
 
 def assign(
@@ -58,6 +64,62 @@ def assign(
     return Assignment(picks, scores, shared)
 
 
+def pick_issues(
+    members: MemberArrays,
+    table: IssueTable,
+    issue_value: np.ndarray,
+    capacity: np.ndarray,
+    n: int,
+    *,
+    max_per_repo: int = 1,
+    repos_per_member: int = 32,
+    issues_per_repo: int = 8,
+    refill_rounds: int = 1,
+    refill_max_cells: int = REFILL_MAX_CELLS,
+) -> Assignment:
+    """Candidates + draft for all members, then the sharing pass.
+
+    Members left short because others took their candidates first get fresh candidates among
+    the issues with capacity left (`refill_rounds` times) before anyone shares an issue; this
+    recomputes the members × repositories scores, so it is skipped for runs larger than
+    `refill_max_cells` (there the deeper candidate lists do the same job)."""
+    cand = candidates(
+        members,
+        table,
+        issue_value,
+        repos_per_member=repos_per_member,
+        issues_per_repo=issues_per_repo,
+    )
+    m_total = members.size
+    picks = np.full((m_total, n), -1, dtype=np.int64)
+    scores = np.zeros((m_total, n), dtype=np.float32)
+    if m_total == 0 or n == 0:
+        return Assignment(picks, scores, off_stack=cand.off_stack)
+    cap = capacity.astype(np.int64).copy()
+    _draft(cand.issue, cand.score, table.repo, cap, picks, scores, max_per_repo, limited=True)
+    rounds = refill_rounds if m_total * max(table.repo_lang.shape[0], 1) <= refill_max_cells else 0
+    for _ in range(rounds):
+        short = np.nonzero((picks >= 0).sum(axis=1) < n)[0]
+        still_open = np.where(cap > 0, issue_value, 0).astype(np.float32)
+        if short.size == 0 or not still_open.any():
+            break
+        sub = candidates(
+            members.take(short, table.size),
+            table,
+            still_open,
+            repos_per_member=repos_per_member,
+            issues_per_repo=issues_per_repo,
+        )
+        sub_picks, sub_scores = picks[short], scores[short]
+        _draft(
+            sub.issue, sub.score, table.repo, cap, sub_picks, sub_scores, max_per_repo, limited=True
+        )
+        picks[short], scores[short] = sub_picks, sub_scores
+    before = int((picks >= 0).sum())
+    _draft(cand.issue, cand.score, table.repo, cap, picks, scores, max_per_repo, limited=False)
+    return Assignment(picks, scores, int((picks >= 0).sum()) - before, cand.off_stack)
+
+
 def _draft(
     cand_issue: np.ndarray,
     cand_score: np.ndarray,
@@ -71,6 +133,8 @@ def _draft(
 ) -> None:
     m_total, k = cand_issue.shape
     n = picks.shape[1]
+    if k == 0 or issue_repo.size == 0:
+        return
     ptr = np.zeros(m_total, dtype=np.int64)
     held = (picks >= 0).sum(axis=1)
     pick_repo = np.where(picks >= 0, issue_repo[np.maximum(picks, 0)], -1)
@@ -123,8 +187,12 @@ def _next_valid(
         valid = issue >= 0
         if limited:
             valid &= cap[safe] > 0
-        valid &= ~(picks[todo] == issue[:, None]).any(axis=1)
-        valid &= (pick_repo[todo] == issue_repo[safe][:, None]).sum(axis=1) < max_per_repo
+        same_repo = pick_repo[todo] == issue_repo[safe][:, None]
+        if max_per_repo == 1:  # one per repository also rules out holding the issue already
+            valid &= ~same_repo.any(axis=1)
+        else:
+            valid &= ~(picks[todo] == issue[:, None]).any(axis=1)
+            valid &= same_repo.sum(axis=1) < max_per_repo
         found_m.append(todo[valid])
         found_i.append(issue[valid])
         ended = issue < 0  # candidates are packed: -1 means the list is exhausted

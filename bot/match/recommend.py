@@ -33,8 +33,8 @@ from bot.match.eligibility import (
 from bot.match.explain import explain
 from bot.match.issues import IssueTable, load_issue_table
 from bot.match.profile import MemberProfile, profile_from_member
-from bot.match.ranking import assign
-from bot.match.scoring import MemberArrays, candidates, issue_factors
+from bot.match.ranking import pick_issues
+from bot.match.scoring import MemberArrays, issue_factors
 from bot.match.taxonomy import get_taxonomy
 from bot.match.terms import TermSpace
 from bot.store.models import Feedback, Issue, Member, Pick
@@ -132,20 +132,19 @@ def rank_profiles(
     members, sent_keys = member_arrays(session, profiles, table, space)
     stats.pair_reasons.update(_pair_counts(members, sent_keys, allowed, table))
     mset = settings.match
-    per_repo = max(4, 2 * mset.max_per_repo)
-    cand = candidates(
-        members,
-        table,
-        issue_value,
-        repos_per_member=max(mset.candidates_per_member, 4 * n * mset.max_per_repo),
-        issues_per_repo=per_repo,
-    )
     capacity = np.full(table.size, mset.issue_capacity if spread else UNLIMITED, dtype=np.int64)
     if spread:
         capacity -= recent_pick_counts(session, table, now - timedelta(days=mset.spread_days))
         capacity = np.maximum(capacity, 0)
-    assignment = assign(
-        cand.issue, cand.score, table.repo, capacity, n, max_per_repo=mset.max_per_repo
+    assignment = pick_issues(
+        members,
+        table,
+        issue_value,
+        capacity,
+        n,
+        max_per_repo=mset.max_per_repo,
+        repos_per_member=max(mset.candidates_per_member, 4 * n * mset.max_per_repo),
+        issues_per_repo=max(8, 2 * mset.max_per_repo),
     )
     picks = [
         _recommendations(
@@ -156,7 +155,7 @@ def rank_profiles(
     summary: dict[str, Any] = stats.as_dict()
     summary.update(
         members=len(profiles),
-        off_stack=cand.off_stack,
+        off_stack=assignment.off_stack,
         picks=int((assignment.picks >= 0).sum()),
         shared_beyond_capacity=assignment.shared,
         members_short=int(((assignment.picks >= 0).sum(axis=1) < n).sum()) if profiles else 0,

@@ -11,10 +11,12 @@ best few issues of their best repositories. Each factor is kept so a pick can sa
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
+from scipy import sparse
 
 from bot.match.issues import IssueTable
 
@@ -44,6 +46,24 @@ class MemberArrays:
     def size(self) -> int:
         """Number of members."""
         return int(self.lang.shape[0])
+
+    def take(self, rows: np.ndarray, n_issues: int) -> MemberArrays:
+        """The members at sorted positions `rows`, renumbered 0..len(rows)-1."""
+        n_issues = max(n_issues, 1)
+        ex_rows = self.excluded // n_issues
+        keep = np.isin(ex_rows, rows)
+        new_rows = np.searchsorted(rows, ex_rows[keep])
+        r_rows, r_repos, r_counts = self.rejected
+        rkeep = np.isin(r_rows, rows)
+        return MemberArrays(
+            lang=self.lang[rows],
+            topic=self.topic[rows],
+            level=self.level[rows],
+            rejected=(np.searchsorted(rows, r_rows[rkeep]), r_repos[rkeep], r_counts[rkeep]),
+            rejected_topic=self.rejected_topic[rows],
+            liked_topic=self.liked_topic[rows],
+            excluded=np.sort(new_rows * n_issues + self.excluded[keep] % n_issues),
+        )
 
 
 @dataclass
@@ -107,19 +127,23 @@ def fit_only(
     wt = (1 - LANGUAGE_SHARE) * (topic.max(axis=1, initial=0) > 0)
     denom = wl + wt
     safe = np.where(denom > 0, denom, 1.0)
-    fit = lang @ repo_lang.T
-    np.minimum(fit, 1.0, out=fit)
-    fit *= (wl / safe).astype(np.float32)[:, None]
-    part = topic @ repo_topic.T
-    np.minimum(part, 1.0, out=part)
-    part *= (wt / safe).astype(np.float32)[:, None]
+    a = (wl / safe).astype(np.float32)[:, None]
+    b = (wt / safe).astype(np.float32)[:, None]
+    # min(x, 1) · a == min(x · a, a) for a >= 0: fold the weights into the small member matrices
+    # member rows hold a handful of terms: sparse × dense is several times cheaper than dense
+    fit = np.asarray(sparse.csr_matrix(lang * a) @ np.ascontiguousarray(repo_lang.T))
+    np.minimum(fit, a, out=fit)
+    part = np.asarray(sparse.csr_matrix(topic * b) @ np.ascontiguousarray(repo_topic.T))
+    np.minimum(part, b, out=part)
     fit += part
     if (denom == 0).any():
         fit[denom == 0] = NO_STACK_FIT
     return fit
 
 
-def feedback_factor(members: MemberArrays, rows: slice, repo_topic: np.ndarray) -> np.ndarray | None:
+def feedback_factor(
+    members: MemberArrays, rows: slice, repo_topic: np.ndarray
+) -> np.ndarray | None:
     """[m, R] factor from "not for me" (lower) and "interested" (slightly higher) clicks.
 
     None when no member of `rows` gave feedback.
@@ -181,8 +205,8 @@ def top_k_columns(values: np.ndarray, k: int) -> np.ndarray:
         keys += np.arange(n_cols - 1, -1, -1, dtype=keys.dtype)
     if k < n_cols:
         threshold = np.partition(keys, n_cols - k, axis=1)[:, n_cols - k]
-        rows, cols = np.nonzero(keys >= threshold[:, None])  # exactly k per row, row-major
-        part = cols.reshape(n_rows, k)
+        flat = np.flatnonzero(keys >= threshold[:, None])  # exactly k per row, row-major
+        part = (flat % n_cols).reshape(n_rows, k)
     else:
         part = np.broadcast_to(np.arange(n_cols), keys.shape).copy()
     chosen = np.take_along_axis(keys, part, axis=1).astype(np.int64)
@@ -206,18 +230,26 @@ def candidates(
     *,
     repos_per_member: int,
     issues_per_repo: int,
-    chunk_cells: int = 4_000_000,
+    chunk_cells: int = 1_000_000,
 ) -> Candidates:
     """Best candidate issues per member; `issue_value` is float32 [levels, I] (0 = not allowed)."""
     m_total, n_issues, n_repos = members.size, table.size, table.repo_lang.shape[0]
-    k = min(repos_per_member, n_repos) * issues_per_repo
-    out_issue = np.full((m_total, k), -1, dtype=np.int64)
-    out_score = np.zeros((m_total, k), dtype=np.float32)
     if m_total == 0 or n_issues == 0 or n_repos == 0:
-        return Candidates(out_issue, out_score)
+        k = min(repos_per_member, n_repos) * issues_per_repo
+        empty = np.full((m_total, k), -1, dtype=np.int64)
+        return Candidates(empty, np.zeros((m_total, k), dtype=np.float32))
     tops = np.stack(
         [repo_top_issues(table.repo, v, n_repos, issues_per_repo) for v in issue_value]
     )  # [levels, R, J]
+    # Repositories with few available issues give few alternatives: look at more of them so a
+    # member keeps about half the nominal number of candidates (at most 4× the repositories).
+    filled = (tops >= 0).sum(axis=2)
+    per_repo = float(filled[filled > 0].mean()) if (filled > 0).any() else 1.0
+    wanted = math.ceil(repos_per_member * issues_per_repo / 2 / per_repo)
+    repos_per_member = min(max(repos_per_member, wanted), 4 * repos_per_member, n_repos)
+    k = repos_per_member * issues_per_repo
+    out_issue = np.full((m_total, k), -1, dtype=np.int64)
+    out_score = np.zeros((m_total, k), dtype=np.float32)
     best = np.where(
         tops[:, :, 0] >= 0,
         np.take_along_axis(issue_value, np.maximum(tops[:, :, 0], 0), axis=1),
@@ -250,7 +282,10 @@ def candidates(
             pos = np.searchsorted(members.excluded, keys).clip(0, members.excluded.size - 1)
             score[members.excluded[pos] == keys] = 0
         score[cand < 0] = 0
-        order = np.lexsort((np.where(cand < 0, n_issues, cand), -score), axis=-1)
+        # best first; equal scores (at 1e-6) by lower issue index; no candidate (-1) last
+        key = np.floor(score.astype(np.float64) * QUANTUM).astype(np.int64) * (n_issues + 1)
+        key += n_issues - np.where(cand < 0, n_issues, cand)
+        order = np.argsort(-key, axis=1, kind="stable")
         cand = np.take_along_axis(cand, order, axis=1)
         score = np.take_along_axis(score, order, axis=1)
         cand[score <= 0] = -1

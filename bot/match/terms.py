@@ -39,14 +39,13 @@ class TermSpace:
     @staticmethod
     def _matrix(rows: Sequence[Mapping[str, float]], index: Mapping[str, int]) -> np.ndarray:
         out = np.zeros((len(rows), len(index)), dtype=np.float32)
-        r, c, v = [], [], []
-        for i, row in enumerate(rows):
-            for term, weight in row.items():
-                j = index.get(term)
-                if j is not None:
-                    r.append(i)
-                    c.append(j)
-                    v.append(weight)
-        if r:
+        cells = [
+            (i, j, weight)
+            for i, row in enumerate(rows)
+            for term, weight in row.items()
+            if (j := index.get(term)) is not None
+        ]
+        if cells:
+            r, c, v = zip(*cells, strict=True)
             out[np.asarray(r), np.asarray(c)] = np.asarray(v, dtype=np.float32)
         return out

@@ -44,12 +44,14 @@ from bot.slack.home import (
     save_profile,
 )
 from bot.slack.install_store import SqlInstallationStore, SqlOAuthStateStore
+from bot.slack.picks_queue import PicksQueue, PicksRequest
 
 log = logging.getLogger(__name__)
 
 COMMAND = "/matchmaker"
 BOT_SCOPES = ["commands", "chat:write", "im:write", "users:read", "usergroups:read"]
-LAZY_WORKERS = 4  # slow work after the ack (picks, Home, updates) runs this many at a time
+LAZY_WORKERS = 4  # work after the ack (DB updates, Home, card updates); picks have their own
+# single batching worker (bot.slack.picks_queue) so CPU-heavy matching never starves the acks
 ERROR_REPLY = "Sorry, something went wrong on my side. Please try again in a minute."
 
 
@@ -144,6 +146,7 @@ def register(
     app: App, settings: Settings, engine: Engine, recommender: Recommender, crawler: Crawler
 ) -> None:
     """Attach all listeners to `app`."""
+    picks_queue = PicksQueue(engine, settings, recommender)
 
     def publish_home(client: WebClient, team_id: str, user_id: str) -> None:
         try:
@@ -171,6 +174,15 @@ def register(
         if quick_reply(parsed) is not None:
             return  # already answered in the ack
         team_id, user_id = _team(context, body), _user(context, body)
+        if isinstance(parsed, c.Picks):
+
+            def send_picks(reply: Reply) -> None:
+                respond(**reply.as_message())
+                publish_home(client, team_id, user_id)
+
+            n = parsed.n or settings.digest.picks
+            picks_queue.submit(PicksRequest(team_id, user_id, n, send_picks))
+            return
 
         def followup(reply: Reply) -> None:
             respond(**reply.as_message())
@@ -192,8 +204,8 @@ def register(
             reply = Reply(text=ERROR_REPLY)
         respond(**reply.as_message())
         reply.run_then()
-        if not isinstance(parsed, c.READ_ONLY):
-            publish_home(client, team_id, user_id)
+        if isinstance(parsed, c.PROFILE_CHANGES):
+            publish_home(client, team_id, user_id)  # the Home tab shows the profile
 
     app.command(COMMAND)(ack=command_ack, lazy=[command_run])
 
@@ -279,12 +291,11 @@ def register(
 
     def home_picks(body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         team_id, user_id = _team(context, body), _user(context, body)
-        ctx = CommandContext(engine, settings, client, team_id, user_id, recommender, crawler)
-        try:
-            execute(c.Picks(), ctx)
-        except Exception:
-            log.exception("picks from App Home failed")
-        publish_home(client, team_id, user_id)
+
+        def done(reply: Reply) -> None:
+            publish_home(client, team_id, user_id)
+
+        picks_queue.submit(PicksRequest(team_id, user_id, settings.digest.picks, done))
 
     app.action(ACTION_HOME_PICKS)(ack=just_ack, lazy=[home_picks])
 

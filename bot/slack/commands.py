@@ -183,6 +183,8 @@ Command = (
 
 # Commands that only read or only answer; everything else writes to the database.
 READ_ONLY = (Help, ShowStack, ShowLevel, ShowGitHub, ShowDigest, Status, Invalid, Unknown)
+# Commands that change the profile shown in the App Home.
+PROFILE_CHANGES = (SetStack, SetLevel, SetGitHub, SetDigest)
 
 
 def suggest(word: str) -> str | None:

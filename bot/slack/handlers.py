@@ -30,6 +30,7 @@ from bot.slack.profile import (
     forget_member,
     get_or_create_member,
     next_digest,
+    set_stack,
     touch,
 )
 from bot.store.db import session_scope
@@ -49,8 +50,9 @@ log = logging.getLogger(__name__)
 ACTION_FORGET_CONFIRM = "forget_confirm"
 ACTION_FORGET_CANCEL = "forget_cancel"
 
-# (session, settings, member_id, n) -> picks (objects shaped like match's Recommendation)
-Recommender = Callable[[Session, Settings, int, int], Sequence[Any]]
+# (session, settings, member_ids, n) -> picks per member (shaped like match's Recommendation),
+# already recorded as Pick rows
+Recommender = Callable[[Session, Settings, list[int], int], dict[int, Sequence[Any]]]
 # (engine, settings) -> a short human summary of the crawl
 Crawler = Callable[[Engine, Settings], str]
 
@@ -90,14 +92,17 @@ class CommandContext:
     followup: Callable[[Reply], None] = field(default=lambda reply: None)
 
 
-def default_recommender(session: Session, settings: Settings, member_id: int, n: int) -> list[Any]:
-    """Picks from `bot.match.recommend`, recorded as on-demand Pick rows."""
+def default_recommender(
+    session: Session, settings: Settings, member_ids: list[int], n: int
+) -> dict[int, Sequence[Any]]:
+    """Picks from `bot.match.recommend` for several members at once, recorded as on-demand."""
     from bot.match.recommend import recommend, record_picks
 
-    recs = recommend(session, settings, [member_id], n=n).get(member_id, [])
+    picks = recommend(session, settings, member_ids, n=n)
+    recs = [rec for member_recs in picks.values() for rec in member_recs]
     if recs:
         record_picks(session, recs, "on_demand")
-    return list(recs)
+    return dict(picks)
 
 
 def default_crawler(engine: Engine, settings: Settings) -> str:
@@ -142,6 +147,25 @@ def quick_reply(command: c.Command) -> Reply | None:
 
 
 # -- replies with the database ---------------------------------------------------------------
+
+
+def slack_timezone(client: WebClient, user_id: str) -> str | None:
+    """The user's timezone from their Slack profile (None when Slack can't tell)."""
+    try:
+        tz = (client.users_info(user=user_id).get("user") or {}).get("tz")
+    except SlackApiError:
+        return None
+    return c.parse_timezone(str(tz)) if tz else None
+
+
+def _member(session: Session, ctx: CommandContext) -> Member:
+    """The member, created on first contact with their Slack timezone for the digest."""
+    member = find_member(session, ctx.team_id, ctx.user_id)
+    if member is not None:
+        return member
+    return get_or_create_member(
+        session, ctx.team_id, ctx.user_id, timezone=slack_timezone(ctx.client, ctx.user_id)
+    )
 
 
 def execute(command: c.Command, ctx: CommandContext) -> Reply:
@@ -195,11 +219,8 @@ def _set_stack(command: c.SetStack, ctx: CommandContext) -> Reply:
             f"Try {c.USAGE['stack']}"
         )
     with session_scope(ctx.engine) as session:
-        member = get_or_create_member(session, ctx.team_id, ctx.user_id)
-        member.stack_text = command.text[: c.MAX_STACK_TEXT]
-        member.languages = dict(stack.languages)
-        member.topics = dict(stack.topics)
-        touch(member)
+        member = _member(session, ctx)
+        set_stack(member, command.text, stack.languages, stack.topics)
         session.add(member)
         summary = stack_summary(member)
     text = f"Saved. Your stack: {summary}."
@@ -217,7 +238,7 @@ def _show_level(command: c.ShowLevel, ctx: CommandContext) -> Reply:
 
 def _set_level(command: c.SetLevel, ctx: CommandContext) -> Reply:
     with session_scope(ctx.engine) as session:
-        member = get_or_create_member(session, ctx.team_id, ctx.user_id)
+        member = _member(session, ctx)
         member.level = command.level
         touch(member)
         session.add(member)
@@ -235,7 +256,7 @@ def _show_github(command: c.ShowGitHub, ctx: CommandContext) -> Reply:
 
 def _set_github(command: c.SetGitHub, ctx: CommandContext) -> Reply:
     with session_scope(ctx.engine) as session:
-        member = get_or_create_member(session, ctx.team_id, ctx.user_id)
+        member = _member(session, ctx)
         member.github_login = command.login
         if command.login is None:
             member.inferred = None
@@ -249,17 +270,21 @@ def _set_github(command: c.SetGitHub, ctx: CommandContext) -> Reply:
     )
 
 
+def picks_reply(recs: Sequence[Any], member: Member) -> Reply:
+    """The ephemeral reply with pick cards (and a tip when the profile is empty)."""
+    blocks = pick_blocks(recs, header="Your picks")
+    if not (member.languages or member.topics or member.github_login):
+        blocks.insert(1, context(f"Tip: tell me your stack for better picks: {c.USAGE['stack']}"))
+    return Reply(text=fallback_text(recs), blocks=blocks)
+
+
 def _picks(command: c.Picks, ctx: CommandContext) -> Reply:
     n = command.n or ctx.settings.digest.picks
     with session_scope(ctx.engine) as session:
-        member = get_or_create_member(session, ctx.team_id, ctx.user_id)
+        member = _member(session, ctx)
         assert member.id is not None
-        recs = ctx.recommender(session, ctx.settings, member.id, n)
-        has_profile = bool(member.languages or member.topics or member.github_login)
-    blocks = pick_blocks(recs, header="Your picks")
-    if not has_profile:
-        blocks.insert(1, context(f"Tip: tell me your stack for better picks: {c.USAGE['stack']}"))
-    return Reply(text=fallback_text(recs), blocks=blocks)
+        recs = ctx.recommender(session, ctx.settings, [member.id], n).get(member.id, [])
+    return picks_reply(recs, member)
 
 
 def _show_digest(command: c.ShowDigest, ctx: CommandContext) -> Reply:
@@ -271,7 +296,7 @@ def _show_digest(command: c.ShowDigest, ctx: CommandContext) -> Reply:
 
 def _set_digest(command: c.SetDigest, ctx: CommandContext) -> Reply:
     with session_scope(ctx.engine) as session:
-        member = get_or_create_member(session, ctx.team_id, ctx.user_id)
+        member = _member(session, ctx)
         member.digest_enabled = command.enabled
         if command.day:
             member.digest_day = command.day

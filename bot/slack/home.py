@@ -21,7 +21,13 @@ from bot.slack.blocks import (
 )
 from bot.slack.escape import mrkdwn_escape
 from bot.slack.handlers import pick_line, stack_summary
-from bot.slack.profile import describe_schedule, find_member, get_or_create_member, next_digest
+from bot.slack.profile import (
+    describe_schedule,
+    find_member,
+    get_or_create_member,
+    next_digest,
+    set_stack,
+)
 from bot.store.db import session_scope
 from bot.store.models import Issue, Member, Pick
 
@@ -227,9 +233,7 @@ def save_profile(
     assert stack is not None and level is not None and time is not None and tz is not None
     with session_scope(engine) as session:
         member = get_or_create_member(session, team_id, user_id)
-        member.stack_text = stack_text[: c.MAX_STACK_TEXT]
-        member.languages = dict(stack.languages)
-        member.topics = dict(stack.topics)
+        set_stack(member, stack_text, stack.languages, stack.topics)
         member.level = level
         member.github_login = github
         member.digest_enabled = day != _OFF

@@ -19,14 +19,18 @@ EVENTS_PATH = "/slack/events"
 MAX_BODY = 1_000_000
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # the default backlog of 5 resets bursts of concurrent requests
+
+
 class SlackHTTPServer:
     """Serve a Bolt app at `EVENTS_PATH` (and its OAuth paths) on `host:port`."""
 
     def __init__(self, app: App, host: str = "127.0.0.1", port: int = 3000) -> None:
         self.app = app
         handler = _make_handler(app)
-        self.server = ThreadingHTTPServer((host, port), handler)
-        self.server.daemon_threads = True
+        self.server = _Server((host, port), handler)
         self._thread: threading.Thread | None = None
 
     @property
@@ -37,7 +41,9 @@ class SlackHTTPServer:
 
     def start(self) -> str:
         """Serve in a background thread; returns the events URL."""
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
         return self.url + EVENTS_PATH
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -10,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from bot.store.models import Delivery, Feedback, Member, Pick, utcnow
 
+MAX_STACK_TEXT = 1000
 WEEKDAY_INDEX = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 WEEKDAY_NAMES = {
     "mon": "Monday",
@@ -47,6 +49,16 @@ def get_or_create_member(
         session.add(member)
         session.flush()
     return member
+
+
+def set_stack(
+    member: Member, text: str, languages: Mapping[str, float], topics: Mapping[str, float]
+) -> None:
+    """Store what the member typed and its normalised languages and topics."""
+    member.stack_text = text[:MAX_STACK_TEXT]
+    member.languages = dict(languages)
+    member.topics = dict(topics)
+    touch(member)
 
 
 def touch(member: Member) -> None:

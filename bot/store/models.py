@@ -219,7 +219,8 @@ class Delivery(SQLModel, table=True):
     week: str = Field(max_length=10)
     kind: str = Field(default="dm", max_length=20)  # dm | channel
     channel: str | None = Field(default=None, max_length=40)
-    state: str = Field(default="pending", max_length=20)  # pending | sending | sent | failed | skipped | expired
+    # pending | sending | sent | failed | skipped | expired
+    state: str = Field(default="pending", max_length=20)
     attempts: int = 0
     error: str | None = Field(default=None, max_length=500)
     slack_ts: str | None = Field(default=None, max_length=40)
@@ -227,8 +228,8 @@ class Delivery(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # "dm:<member id>:<week>" / "channel:<channel>:<week>": unique even when member_id is NULL
     dedupe_key: str | None = Field(default=None, unique=True, max_length=120)
-    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # state "sending" since
-    content: list[dict[str, Any]] | None = json_column()  # channel posts: their picks (no Pick rows)
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # "sending" since
+    content: list[dict[str, Any]] | None = json_column()  # a channel post's picks (no Pick rows)
 
 
 class Pick(SQLModel, table=True):

@@ -39,13 +39,17 @@ def test_show_list_json_for_the_seed_list() -> None:
 def test_show_list_renders_a_table_with_counts() -> None:
     result = runner.invoke(app, ["catalog", "show", "--list", CONSENSUS])
     assert result.exit_code == 0, result.output
-    assert "raftlite" in result.stdout and "Libraries › Raft" in result.stdout
+    assert "raftlite" in result.stdout and "Libraries" in result.stdout
     assert "14 entries" in result.stdout and "not crawlable" in result.stdout
 
 
 @pytest.mark.parametrize(
     ("content", "message"),
-    [(b"", "empty"), (b"<html><body>x</body></html>", "HTML"), (b"\xff\xfe\xfa", "UTF-8")],
+    [
+        (b"", "empty"),
+        (b"<html><body>x</body></html>", "HTML"),
+        (b"caf\xe9 [x](https://e.org)", "not UTF-8"),
+    ],
 )
 def test_show_bad_list_is_one_clear_line(tmp_path: Path, content: bytes, message: str) -> None:
     path = tmp_path / "list.md"

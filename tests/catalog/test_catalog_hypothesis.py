@@ -13,9 +13,25 @@ from bot.catalog.normalize import SECTION_SEPARATOR
 from bot.catalog.parse import parse_awesome_list
 
 SOURCE = "list-owner/awesome-things"
-LANGUAGES = {"Golang": "go", "Go": "go", "C++": "cpp", "Rust": "rust", "Python": "python", "JS": "javascript"}
+LANGUAGES = {
+    "Golang": "go",
+    "Go": "go",
+    "C++": "cpp",
+    "Rust": "rust",
+    "Python": "python",
+    "JS": "javascript",
+}
 RESERVED = {"topics", "sponsors", "orgs", "features", "marketplace", "settings", "users", "search"}
-SKIPPED = {"contents", "contributing", "license", "toc", "index", "credits", "sponsors", "footnotes"}
+SKIPPED = {
+    "contents",
+    "contributing",
+    "license",
+    "toc",
+    "index",
+    "credits",
+    "sponsors",
+    "footnotes",
+}
 
 LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 ALNUM = LETTERS + "0123456789"
@@ -53,8 +69,8 @@ def items(draw: st.DrawFn) -> Item:
     return Item(name, url, repo, tag, draw(st.booleans()), description and description + ".")
 
 
-heading = st.lists(word, min_size=1, max_size=3).map(" ".join).filter(
-    lambda h: h.lower() not in SKIPPED
+heading = (
+    st.lists(word, min_size=1, max_size=3).map(" ".join).filter(lambda h: h.lower() not in SKIPPED)
 )
 lists = st.lists(
     st.tuples(heading, st.none() | heading, st.lists(items(), min_size=1, max_size=5)),
@@ -65,15 +81,26 @@ lists = st.lists(
 
 def render(sections: list[tuple[str, str | None, list[Item]]]) -> str:
     """Markdown in the common awesome style, with a TOC and a badge that must be ignored."""
-    lines = ["# Awesome Things", "", "[![Awesome](https://awesome.re/badge.svg)](https://awesome.re)", ""]
-    lines += ["## Contents", ""] + [f"- [{h}](#{h.lower().replace(' ', '-')})" for h, _, _ in sections]
+    lines = [
+        "# Awesome Things",
+        "",
+        "[![Awesome](https://awesome.re/badge.svg)](https://awesome.re)",
+        "",
+    ]
+    lines += ["## Contents", ""] + [
+        f"- [{h}](#{h.lower().replace(' ', '-')})" for h, _, _ in sections
+    ]
     for h2, h3, entries in sections:
         lines += ["", f"## {h2}", ""]
         if h3:
             lines += [f"### {h3}", ""]
         for item in entries:
             tag = f"({item.language_tag}) " if item.language_tag else ""
-            link = f"[{tag}{item.name}]({item.url})" if item.tag_inside else f"{tag}[{item.name}]({item.url})"
+            link = (
+                f"[{tag}{item.name}]({item.url})"
+                if item.tag_inside
+                else f"{tag}[{item.name}]({item.url})"
+            )
             lines.append(f"- {link}" + (f" - {item.description}" if item.description else ""))
     return "\n".join(lines) + "\n"
 
@@ -83,7 +110,9 @@ def render(sections: list[tuple[str, str | None, list[Item]]]) -> str:
 def test_generated_lists_round_trip(sections: list[tuple[str, str | None, list[Item]]]) -> None:
     parsed = parse_awesome_list(render(sections), SOURCE)
     expected = [
-        (item, h2 + (SECTION_SEPARATOR + h3 if h3 else "")) for h2, h3, entries in sections for item in entries
+        (item, h2 + (SECTION_SEPARATOR + h3 if h3 else ""))
+        for h2, h3, entries in sections
+        for item in entries
     ]
     assert len(parsed.entries) == len(expected)
     for entry, (item, section) in zip(parsed.entries, expected, strict=True):
@@ -98,10 +127,47 @@ def test_generated_lists_round_trip(sections: list[tuple[str, str | None, list[I
 
 fragments = st.sampled_from(
     [
-        "- ", "* ", "1. ", "  ", "\n", "\n\n", "#", "## ", "### ", "[", "]", "(", ")", "](", "![",
-        "https://github.com/", "http://", "a/b", "/tree/x", "#readme", "(Golang) ", "(C++)", " - ",
-        "`", "**", "<html>", "<!DOCTYPE html>", "<p>", "\x00", "›", "\t", ">", "|", "---", "===",
-        "\\", "&amp;", "\ufeff", "😀", "[x]: https://e.org", "\r\n",
+        "- ",
+        "* ",
+        "1. ",
+        "  ",
+        "\n",
+        "\n\n",
+        "#",
+        "## ",
+        "### ",
+        "[",
+        "]",
+        "(",
+        ")",
+        "](",
+        "![",
+        "https://github.com/",
+        "http://",
+        "a/b",
+        "/tree/x",
+        "#readme",
+        "(Golang) ",
+        "(C++)",
+        " - ",
+        "`",
+        "**",
+        "<html>",
+        "<!DOCTYPE html>",
+        "<p>",
+        "\x00",
+        "›",
+        "\t",
+        ">",
+        "|",
+        "---",
+        "===",
+        "\\",
+        "&amp;",
+        "\ufeff",
+        "😀",
+        "[x]: https://e.org",
+        "\r\n",
     ]
 )
 

@@ -65,7 +65,10 @@ def test_canonical_language(tag: str, expected: str | None) -> None:
     [
         ("Databases › Key-Value Databases", ["databases", "key-value"]),
         (["Databases", "Key-Value Databases"], ["databases", "key-value"]),
-        ("Databases › Relational, SQL, NewSQL Databases", ["databases", "relational", "sql", "newsql"]),
+        (
+            "Databases › Relational, SQL, NewSQL Databases",
+            ["databases", "relational", "sql", "newsql"],
+        ),
         ("Databases › NoSQL/Document Databases", ["databases", "nosql", "document"]),
         ("Databases › Time Series", ["databases", "time-series"]),
         ("File Systems", ["file-systems"]),

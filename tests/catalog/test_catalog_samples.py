@@ -46,7 +46,9 @@ def test_toc_badges_and_contributing_are_not_projects(consensus: ParsedList) -> 
     assert not any(e.url.startswith("#") for e in consensus.entries)  # TOC anchors
     assert "shields.io" not in urls and "awesome.re" not in urls  # badges
     assert "awesome-consensus" not in urls  # the list's own repository (Contributing)
-    assert not any(e.section.startswith(("Contents", "Contributing", "License")) for e in consensus.entries)
+    assert not any(
+        e.section.startswith(("Contents", "Contributing", "License")) for e in consensus.entries
+    )
     assert {e.name for e in consensus.entries}.isdisjoint({"Libraries", "Raft", "Contributing"})
 
 
@@ -98,3 +100,26 @@ def test_github_pages_that_are_not_repositories(observability: ParsedList) -> No
     assert observability.counts["entries"] == 13
     assert observability.counts["repositories"] == 9
     assert observability.counts["ignored_links"] == 4  # the bullet TOC
+
+
+def test_colon_in_a_name_is_kept_when_a_description_follows() -> None:
+    text = (
+        "## Tools\n\n"
+        "- [Foo: The Bar](https://github.com/foo/bar) - Does things.\n"
+        "- [MIT 6.824: Distributed Systems](https://example.edu/6.824/)\n"
+    )
+    first, second = parse_awesome_list(text, "x/y").entries
+    assert (first.name, first.description) == ("Foo: The Bar", "Does things.")
+    assert (second.name, second.description) == ("MIT 6.824", "Distributed Systems")
+
+
+def test_generic_link_text_takes_the_name_before_the_link() -> None:
+    text = (
+        "## Tools\n\n- **Loadgen** - [GitHub](https://github.com/acme/loadgen) - Load generator.\n"
+    )
+    (entry,) = parse_awesome_list(text, "x/y").entries
+    assert (entry.name, entry.repo, entry.description) == (
+        "Loadgen",
+        "acme/loadgen",
+        "Load generator.",
+    )

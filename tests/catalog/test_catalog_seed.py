@@ -100,7 +100,9 @@ def test_head_brackets_inside_link_text(head: ParsedList) -> None:
 def test_head_text_after_the_link_and_no_dash_separator(head: ParsedList) -> None:
     couch = _one(head, "CouchDB")
     assert couch.description is not None
-    assert couch.description.endswith("Supports master-master setups with automatic conflict detection.")
+    assert couch.description.endswith(
+        "Supports master-master setups with automatic conflict detection."
+    )
     summit = _one(head, "summitdb")  # "…(url).It supports custom indexes"
     assert summit.description is not None and ". It supports custom indexes" in summit.description
     ydb = _one(head, "YDB")  # "YDB is an open-source Distributed SQL Database …"
@@ -159,7 +161,11 @@ def test_heading_right_after_list_item_and_wrong_spark_link_41ac7bc() -> None:
     locking = [e.name for e in parsed.entries if e.section == "Locking"]
     assert locking == ["etcd", "Apache Zookeeper", "chubby"]
     spark = _one(parsed, "Apache Spark")
-    assert (spark.repo, spark.section, spark.wrong_link) == ("ursiform/sleuth", "Data Processing", True)
+    assert (spark.repo, spark.section, spark.wrong_link) == (
+        "ursiform/sleuth",
+        "Data Processing",
+        True,
+    )
     assert spark.warning is not None and "wrong link" in spark.warning
     sleuth = _one(parsed, "sleuth")
     assert not sleuth.wrong_link and sleuth.warning is None
@@ -168,7 +174,9 @@ def test_heading_right_after_list_item_and_wrong_spark_link_41ac7bc() -> None:
 
 def test_subsections_574c11f() -> None:
     parsed = _parse("history/readme.574c11f.md")
-    sections = list(dict.fromkeys(e.section for e in parsed.entries if e.section.startswith("Data")))
+    sections = list(
+        dict.fromkeys(e.section for e in parsed.entries if e.section.startswith("Data"))
+    )
     assert sections == [
         "Databases",
         "Databases › Key-Value Database",

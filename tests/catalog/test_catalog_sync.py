@@ -54,7 +54,10 @@ def _snapshot(engine: Engine) -> list[tuple[Any, ...]]:
         repos = session.exec(select(Repository).order_by(Repository.id)).all()
         sources = session.exec(select(ListSource).order_by(ListSource.id)).all()
         return (
-            [(e.id, e.name, e.url, e.section, e.active, e.repository_id, e.last_seen_at) for e in entries]
+            [
+                (e.id, e.name, e.url, e.section, e.active, e.repository_id, e.last_seen_at)
+                for e in entries
+            ]
             + [(r.id, r.full_name) for r in repos]
             + [(s.id, s.url, s.etag, s.last_fetched_at, s.counts) for s in sources]
         )
@@ -83,7 +86,9 @@ def test_wrong_spark_link_adds_no_topic_to_sleuth(engine: Engine, tmp_path: Path
     (report,) = sync_lists(engine, _settings(str(old)))
     assert report.counts["wrong_links"] == 1
     with Session(engine) as session:
-        sleuth = session.exec(select(Repository).where(Repository.full_name == "ursiform/sleuth")).one()
+        sleuth = session.exec(
+            select(Repository).where(Repository.full_name == "ursiform/sleuth")
+        ).one()
         sections = session.exec(
             select(ListEntry.section).where(ListEntry.repository_id == sleuth.id)
         ).all()
@@ -95,7 +100,9 @@ def test_wrong_spark_link_adds_no_topic_to_sleuth(engine: Engine, tmp_path: Path
 def test_duplicate_repo_in_two_sections_keeps_both(engine: Engine) -> None:
     sync_lists(engine, _settings(str(SAMPLES / "awesome-consensus.md")))
     with Session(engine) as session:
-        repo = session.exec(select(Repository).where(Repository.full_name == "example-org/raftlite")).one()
+        repo = session.exec(
+            select(Repository).where(Repository.full_name == "example-org/raftlite")
+        ).one()
         rows = session.exec(select(ListEntry).where(ListEntry.repository_id == repo.id)).all()
         assert sorted((r.section, tuple(r.topics or [])) for r in rows) == [
             ("Libraries › Paxos", ("libraries", "paxos")),
@@ -103,7 +110,9 @@ def test_duplicate_repo_in_two_sections_keeps_both(engine: Engine) -> None:
         ]
 
 
-def test_recrawl_marks_removed_entries_inactive_and_adds_new_ones(engine: Engine, tmp_path: Path) -> None:
+def test_recrawl_marks_removed_entries_inactive_and_adds_new_ones(
+    engine: Engine, tmp_path: Path
+) -> None:
     path = tmp_path / "list.md"
     path.write_text(LIST_V1)
     settings = _settings(str(path))
@@ -156,7 +165,9 @@ def test_bad_list_changes_nothing_and_other_lists_still_sync(
             handle.truncate(20_000_000)  # over the 5 MB default limit
     else:
         path.write_bytes(bad)
-    other.write_text((SAMPLES / "awesome-consensus.md").read_text().replace("chaos-proxy", "chaos-mesh"))
+    other.write_text(
+        (SAMPLES / "awesome-consensus.md").read_text().replace("chaos-proxy", "chaos-mesh")
+    )
     failed, ok = sync_lists(engine, settings)
 
     assert failed.status == "failed" and failed.error
@@ -215,6 +226,7 @@ def test_owner_repo_list_via_fake_github_uses_etag(engine: Engine) -> None:
         (third,) = sync_lists(engine, no_retry)
     assert first.status == "updated" and first.counts["repositories"] == 3
     assert second.status == "unchanged"  # 304 thanks to If-None-Match
+    assert second.counts["entries"] == 3  # the stored counts
     assert third.status == "failed" and "HTTP 500" in (third.error or "")
     assert len(_entries(engine)) == 3
     with Session(engine) as session:

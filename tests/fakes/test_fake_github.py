@@ -94,10 +94,18 @@ def test_rest_responses_match_githubs_openapi_description(
 def test_recorded_github_fields_are_all_present(http: httpx.Client) -> None:
     (repo_record,) = recorded("get-repository")[:1]
     ours = http.get("/repos/acme/raftdb").json()
-    server_only = {"permissions", "organization", "allow_auto_merge", "allow_merge_commit",
-                   "allow_rebase_merge", "allow_squash_merge", "allow_update_branch",
-                   "delete_branch_on_merge", "use_squash_pr_title_as_default",
-                   "temp_clone_token"}  # fmt: skip
+    server_only = {
+        "permissions",
+        "organization",
+        "allow_auto_merge",
+        "allow_merge_commit",
+        "allow_rebase_merge",
+        "allow_squash_merge",
+        "allow_update_branch",
+        "delete_branch_on_merge",
+        "use_squash_pr_title_as_default",
+        "temp_clone_token",
+    }
     assert set(repo_record["response"]) - set(ours) <= server_only
     issue_record = recorded("paginate-issues")[0]["response"][0]
     our_issue = http.get("/repos/acme/raftdb/issues").json()[0]
@@ -174,7 +182,8 @@ def test_anonymous_budget_is_60_and_then_403(fake: FakeGitHub) -> None:
 
 def test_wrong_token_is_401() -> None:
     with FakeGitHub(small_world(), token="right") as fake:
-        response = httpx.get(f"{fake.base_url}/repos/acme/raftdb", headers={"Authorization": "token wrong"})  # fmt: skip
+        wrong = {"Authorization": "token wrong"}
+        response = httpx.get(f"{fake.base_url}/repos/acme/raftdb", headers=wrong)
     assert response.status_code == 401
 
 
@@ -296,6 +305,10 @@ def test_graphql_rejects_invalid_queries_and_excessive_pages(http: httpx.Client)
     assert "errors" in gql(http, "{ repository(owner: 1) { nope } }")
     body = gql(http, '{ repository(owner: "a", name: "b") { issues(first: 101) { totalCount } } }')
     assert body["errors"][0]["type"] == "EXCESSIVE_PAGINATION"
+    unbounded = '{ repository(owner: "acme", name: "raftdb") { issues { nodes { number } } } }'
+    assert gql(http, unbounded)["errors"][0]["type"] == "MISSING_PAGINATION_BOUNDARIES"
+    counted = '{ repository(owner: "acme", name: "raftdb") { issues { totalCount } } }'
+    assert gql(http, counted)["data"]["repository"]["issues"]["totalCount"] == 7
 
 
 def test_graphql_availability_fields(http: httpx.Client) -> None:

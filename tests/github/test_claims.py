@@ -95,7 +95,10 @@ def test_find_claim_keeps_the_latest_and_its_text() -> None:
 
 
 def test_withdrawn_claim_is_dropped_and_old_claims_go_stale() -> None:
-    withdrawn = [view("ann", "I'd like to work on this", 5), view("ann", "I'm not working on this anymore", 1)]  # fmt: skip
+    withdrawn = [
+        view("ann", "I'd like to work on this", 5),
+        view("ann", "I'm not working on this anymore", 1),
+    ]
     assert find_claim(withdrawn, now=NOW, stale_after=timedelta(days=30)) is None
     old = find_claim([view("ann", ".take", 90)], now=NOW, stale_after=timedelta(days=30))
     assert old is not None and not old.active

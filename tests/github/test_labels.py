@@ -12,8 +12,16 @@ VOCABULARY = ["good first issue", "E-easy", "difficulty/easy", "help wanted"]
 
 def test_spellings_of_the_same_label_match() -> None:
     labels = BeginnerLabels(VOCABULARY)
-    for spelling in ("good first issue", "Good-First-Issue", "good_first_issue", "GOOD FIRST ISSUE",
-                     "e-easy", "E easy", "difficulty: easy", "Difficulty/Easy"):  # fmt: skip
+    for spelling in (
+        "good first issue",
+        "Good-First-Issue",
+        "good_first_issue",
+        "GOOD FIRST ISSUE",
+        "e-easy",
+        "E easy",
+        "difficulty: easy",
+        "Difficulty/Easy",
+    ):
         assert labels.matches(spelling), spelling
     for other in ("bug", "good first issues please", "easy-ish", "first issue"):
         assert not labels.matches(other), other
@@ -35,8 +43,11 @@ separators = st.sampled_from([" ", "-", "_", ":", "/", ": ", " - ", "."])
 
 
 @given(
-    words=st.lists(st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=8),
-                   min_size=1, max_size=4),  # fmt: skip
+    words=st.lists(
+        st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=8),
+        min_size=1,
+        max_size=4,
+    ),
     seps=st.lists(separators, min_size=4, max_size=4),
     upper=st.lists(st.booleans(), min_size=4, max_size=4),
 )

@@ -51,6 +51,10 @@ def test_preview_without_matching_issues_says_so(stored: World) -> None:
     assert "No available issue matches yet" in result.output
 
 
+SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # input handling only
+
+
+@SQLITE_ONLY
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -68,6 +72,7 @@ def test_bad_input_is_one_clear_line(stored: World, args: list[str], message: st
     assert "Traceback" not in result.output
 
 
+@SQLITE_ONLY
 @settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

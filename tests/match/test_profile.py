@@ -109,3 +109,17 @@ def test_profiles_from_stored_weights_or_typed_text() -> None:
         {"raft": 1.0},
         "experienced",
     )
+
+
+def test_stale_inferences_are_refreshed_in_bulk(
+    session: Session, github: FakeGitHub, gh_settings: Settings
+) -> None:
+    from bot.match.profile import refresh_stale_inferences
+
+    ada = Member(slack_user_id="U1", github_login="ada")
+    nobody = Member(slack_user_id="U2")
+    session.add_all([ada, nobody])
+    session.flush()
+    assert refresh_stale_inferences(session, gh_settings, now=NOW) == 1
+    assert ada.inferred is not None and nobody.inferred is None
+    assert refresh_stale_inferences(session, gh_settings, now=NOW) == 0

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.match.ranking import assign
-from bot.match.scoring import repo_top_issues, top_k_columns
+from bot.match.scoring import fit_only, repo_top_issues, stack_fit, top_k_columns
 
 
 def _run(cands: list[list[tuple[int, float]]], repo: list[int], n: int, cap: int = 1, **kw):
@@ -105,3 +105,14 @@ def test_assignment_invariants(members: int, issues: int, n: int, cap: int, seed
     assert (loose.picks >= 0).sum() >= (strict.picks >= 0).sum()
     again = assign(cand, score, repo, capacity, n)
     assert np.array_equal(again.picks, loose.picks)
+
+
+def test_the_fast_fit_equals_the_explained_fit() -> None:
+    rng = np.random.default_rng(3)
+    lang = (rng.random((40, 6)) < 0.3) * rng.random((40, 6))
+    topic = (rng.random((40, 9)) < 0.3) * rng.random((40, 9))
+    lang[0], topic[0] = 0, 0  # no stack at all
+    repo_lang, repo_topic = rng.random((15, 6)), rng.random((15, 9))
+    args = [a.astype(np.float32) for a in (lang, topic, repo_lang, repo_topic)]
+    assert np.allclose(fit_only(*args), stack_fit(*args)[0], atol=1e-6)
+    assert np.allclose(fit_only(*args)[0], 0.5)

@@ -124,9 +124,7 @@ def test_reasons_name_the_real_top_factors(
         "go/raft", section="Locking", topics=["raft"], maintainer_response_hours=3, **GO
     )
     raft_issue = world.issue(raft)
-    slow = world.repo(
-        "py/slow", topics=[], maintainer_response_hours=24 * 40, newcomer_share=0.5
-    )
+    slow = world.repo("py/slow", topics=[], maintainer_response_hours=24 * 40, newcomer_share=0.5)
     slow_issue = world.issue(slow)
     member = world.member("python, raft")
     recs = {r.issue_id: r for r in _recs(session, settings, member)}
@@ -205,7 +203,7 @@ def test_an_inferred_stack_fills_in_but_never_overrides_what_was_typed(
     typed_go = world.member("go", github_login="gopher", inferred=inferred)
     blank = world.member("", github_login="pythonista", inferred=inferred)
     recs = recommend(session, settings, [typed_go.id, blank.id], 2, now=NOW)
-    assert [r.issue_id for r in recs[typed_go.id]][0] == go.id
+    assert recs[typed_go.id][0].issue_id == go.id
     assert [r.issue_id for r in recs[blank.id]] == [py.id]
     assert recs[blank.id][0].reasons[0] == "Python (from your GitHub)"
 
@@ -216,3 +214,14 @@ def test_no_members_or_no_issues_give_empty_results(
     assert recommend(session, settings, [], now=NOW) == {}
     member = world.member("python")
     assert recommend(session, settings, None, now=NOW) == {member.id: []}
+
+
+def test_without_the_model_approachability_is_neutral_and_not_stored(
+    world: World, session: Session, settings: Settings, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr("bot.match.approachability_adapter._scorer", lambda: None)
+    issue = world.issue(world.repo("r/a"))
+    member = world.member("python")
+    (rec,) = _recs(session, settings, member)
+    assert rec.signals["approachability"] == 0.5
+    assert issue.approachability is None

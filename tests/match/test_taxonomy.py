@@ -93,9 +93,7 @@ def test_every_section_of_the_awesome_list_maps_to_a_term() -> None:
 
     readme = shared_data("awesome-distributed-system-projects", "README.md").read_text()
     headings = [
-        line.lstrip("#").strip()
-        for line in readme.splitlines()
-        if line.startswith(("## ", "### "))
+        line.lstrip("#").strip() for line in readme.splitlines() if line.startswith(("## ", "### "))
     ]
     unmapped = [h for h in headings if not get_taxonomy().section_terms(h)]
     assert unmapped == ["Other Resources"]
@@ -145,7 +143,7 @@ def test_a_broken_table_is_rejected_with_the_entry_named(data: dict, message: st
 def test_invalid_toml_names_the_file(tmp_path: Path) -> None:
     path = tmp_path / "bad.toml"
     path.write_text("[topics\n")
-    with pytest.raises(TaxonomyError, match="bad.toml: invalid TOML"):
+    with pytest.raises(TaxonomyError, match=r"bad\.toml: invalid TOML"):
         load_taxonomy(path)
 
 

@@ -194,3 +194,12 @@ def test_invalid_config_fails_first_and_alone(monkeypatch: pytest.MonkeyPatch) -
     assert code == 1
     assert "unknown timezone" in line(output, "config")
     assert "database" not in output
+
+
+def test_a_token_set_to_an_empty_string_is_a_config_failure(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("GITHUB_TOKEN", "")  # an uncommented `GITHUB_TOKEN=` line in .env
+    code, output = doctor()
+    assert code == 1
+    assert "set but empty: GITHUB_TOKEN" in line(output, "config")

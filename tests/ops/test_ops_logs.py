@@ -23,7 +23,21 @@ from opshelp import (
 )
 
 from bot.config import load_settings
-from bot.logs import MASK, Redactor, configure_logging, get_logger, run_context
+from bot.logs import (
+    MASK,
+    Redactor,
+    configure_logging,
+    get_logger,
+    in_current_context,
+    reset_logging,
+    run_context,
+)
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    yield
+    reset_logging()
 
 
 @pytest.fixture
@@ -36,7 +50,6 @@ def stream(monkeypatch: pytest.MonkeyPatch) -> Iterator[io.StringIO]:
     buffer = io.StringIO()
     configure_logging(load_settings(log_level="debug"), stream=buffer)
     yield buffer
-    configure_logging(load_settings(), stream=io.StringIO())
 
 
 def lines(buffer: io.StringIO) -> list[dict]:
@@ -189,3 +202,47 @@ def test_configured_secret_values_are_masked_wherever_they_appear(secret: str) -
     event = {"event": f"a{secret}b", "nested": {"list": [secret, 1]}}
     result = redactor(None, "info", event)
     assert secret not in json.dumps(result, ensure_ascii=False)
+
+
+def test_worker_threads_get_the_run_id_through_in_current_context(stream: io.StringIO) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def work(n: int) -> None:
+        logging.getLogger("slack_sdk").warning("sent %d", n)
+
+    with run_context("digest") as run_id, ThreadPoolExecutor(2) as pool:
+        list(pool.map(in_current_context(work), range(4)))
+        pool.submit(work, 99).result()  # plain submit: threads don't inherit context
+    records = lines(stream)
+    assert sorted(r["event"] for r in records if r.get("run_id") == run_id) == [
+        f"sent {n}" for n in range(4)
+    ]
+    assert [r.get("run_id") for r in records if r["event"] == "sent 99"] == [None]
+
+
+def test_prose_about_tokens_stays_readable() -> None:
+    text = "GitHub token rejected; token expired yesterday; using token budget"
+    assert Redactor().redact_text(text) == text
+
+
+def test_default_stream_follows_sys_stderr_even_after_it_was_replaced(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    first = io.StringIO()
+    monkeypatch.setattr("sys.stderr", first)
+    configure_logging(load_settings())
+    first.close()  # e.g. a CLI test runner's capture ended
+    second = io.StringIO()
+    monkeypatch.setattr("sys.stderr", second)
+    logging.getLogger("alembic").warning("still logged")
+    get_logger("ops").warning("also logged")
+    assert "still logged" in second.getvalue() and "also logged" in second.getvalue()
+
+
+def test_pem_private_keys_are_redacted() -> None:
+    pem = (
+        "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEAfake\nline2\n"
+        "-----END RSA PRIVATE KEY-----"
+    )
+    redacted = Redactor().redact_text(f"loaded key {pem} ok")
+    assert "MIIEpAIBAAKCAQEAfake" not in redacted and redacted.endswith(" ok")

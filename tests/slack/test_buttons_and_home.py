@@ -125,6 +125,7 @@ def test_app_home_opened_publishes_profile_picks_and_history(slack, engine, fake
     seed_world(engine, hostile=True)
     slack.reply("stack python, raft")
     slack.reply("picks 3")
+    fake_slack.wait_for("views.publish", 2)  # after each command
     fake_slack.reset_calls()
     assert slack.event(s.app_home_opened_event()).status_code == 200
     view = fake_slack.wait_for("views.publish")[0].args["view"]
@@ -189,3 +190,18 @@ def test_edit_profile_opens_a_modal_and_saves_it(slack, engine, fake_slack):
     )
     assert stored.timezone == "Europe/Berlin"
     fake_slack.wait_for("views.publish")
+
+
+def test_get_picks_now_in_app_home_shows_new_picks_there(slack, engine, fake_slack):
+    seed_world(engine)
+    slack.reply("stack python, raft")
+    fake_slack.wait_for("views.publish")  # after the command
+    fake_slack.reset_calls()
+    payload = s.block_action_payload(
+        "home_get_picks", "picks", view={"id": "VHOME", "type": "home"}
+    )
+    slack.click(payload)
+    view = fake_slack.wait_for("views.publish")[0].args["view"]
+    assert "pick_interested" in str(view["blocks"])
+    with Session(engine) as session:
+        assert {p.source for p in session.exec(select(Pick))} == {"on_demand"}

@@ -6,12 +6,13 @@ from __future__ import annotations
 import re
 
 import httpx
-from conftest import SIGNING_SECRET, SlackLike
+from conftest import SIGNING_SECRET
 from slack_sdk import WebClient
 from slack_sdk.oauth.installation_store import Installation
 from sqlmodel import Session, select
 
 from bot.config.settings import load_settings
+from bot.fakes.slack.client import SlackLike
 from bot.slack.app import build_app
 from bot.slack.http import SlackHTTPServer
 from bot.slack.install_store import SqlInstallationStore, SqlOAuthStateStore
@@ -79,7 +80,7 @@ def test_oauth_install_then_commands_per_workspace(engine, fake_slack):
             row = session.exec(select(SlackInstallation)).one()
         assert (row.team_id, row.bot_token) == ("T0TWO", token)
 
-        slack = SlackLike(events_url, fake_slack)
+        slack = SlackLike(events_url, fake_slack, SIGNING_SECRET)
         assert "some" in slack.reply("level some", team_id="T0TWO", user_id="U1")["text"]
         publish = fake_slack.wait_for("views.publish")[0]
         assert publish.token == token  # the workspace's own bot token

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 
-import pytest
 from conftest import SIGNING_SECRET
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -40,12 +39,11 @@ def _forged_requests():
     }
 
 
-@pytest.mark.parametrize("case", list(_forged_requests()))
-def test_unsigned_or_stale_requests_get_401_and_no_side_effect(slack, engine, fake_slack, case):
-    body, headers = _forged_requests()[case]
-    response = slack.post(body, headers)
-    assert response.status_code == 401
-    time.sleep(0.2)  # a lazy listener would have run by now
+def test_unsigned_or_stale_requests_get_401_and_no_side_effect(slack, engine, fake_slack):
+    for case, (body, headers) in _forged_requests().items():
+        response = slack.post(body, headers)
+        assert response.status_code == 401, case
+    time.sleep(0.3)  # a lazy listener would have run by now
     assert _members(engine) == 0
     assert [call.method for call in fake_slack.calls if call.method != "auth.test"] == []
 
@@ -66,7 +64,7 @@ COMMAND_TEXT = st.one_of(
 
 
 @settings(
-    max_examples=40,
+    max_examples=25,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )

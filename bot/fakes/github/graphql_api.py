@@ -85,6 +85,12 @@ def query_cost(document: DocumentNode, variables: dict[str, Any]) -> tuple[int, 
                     nodes += multiplier * page
                     walk(selection.selection_set, multiplier * page)
                 else:
+                    if _selects_nodes(selection):
+                        raise GitHubGraphQLError(
+                            "MISSING_PAGINATION_BOUNDARIES",
+                            f"You must provide a `first` or `last` value to properly paginate "
+                            f"the `{selection.name.value}` connection.",
+                        )
                     walk(selection.selection_set, multiplier)
             elif isinstance(selection, InlineFragmentNode):
                 walk(selection.selection_set, multiplier)
@@ -99,6 +105,17 @@ def query_cost(document: DocumentNode, variables: dict[str, Any]) -> tuple[int, 
             f"limit of {MAX_NODES:,}.",
         )
     return max(1, round(requests / 100)), nodes
+
+
+def _selects_nodes(field: FieldNode) -> bool:
+    """True when a field without first/last asks for a connection's `nodes` or `edges`."""
+    if field.selection_set is None:
+        return False
+    names = {sub.name.value for sub in field.selection_set.selections if isinstance(sub, FieldNode)}
+    return bool(names & {"nodes", "edges"}) and field.name.value not in _NOT_CONNECTIONS
+
+
+_NOT_CONNECTIONS = frozenset({"repository", "issue", "rateLimit"})
 
 
 # Connections -----------------------------------------------------------------------------------

@@ -12,8 +12,10 @@ with 304 (free, as on GitHub), enforces per-resource budgets and injects faults 
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
+import re
 import socket
 import struct
 import threading
@@ -87,6 +89,7 @@ class FakeGitHub:
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.base_url = ""
+        self.issued_tokens: dict[str, int] = {}  # GitHub App installation token -> installation
         self.rest: RestApi | None = None
         self.graphql = GraphQLEndpoint(world)
 
@@ -138,6 +141,11 @@ class FakeGitHub:
                 budget.used, budget.reset = 0, int(time.time()) + 3600
             return budget
 
+    def reset_budgets(self) -> None:
+        """Start every rate-limit bucket afresh (e.g. after changing `limits`)."""
+        with self._lock:
+            self._budgets.clear()
+
     def rate_limit_json(self, authenticated: bool) -> dict[str, Any]:
         resources = {
             name: {
@@ -157,6 +165,11 @@ class _Handler(BaseHTTPRequestHandler):
     fake: FakeGitHub
     protocol_version = "HTTP/1.1"
     server_version = "FakeGitHub/1.0"
+
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body are separate writes: without this, Nagle + delayed ACK add ~40 ms.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def log_message(self, format: str, *args: Any) -> None:
         """Silence the default stderr access log."""
@@ -191,12 +204,16 @@ class _Handler(BaseHTTPRequestHandler):
         if fault and fault.kind == "reset":
             self._reset()
             return
+        if method == "POST" and path.startswith("/app/installations/"):
+            self._installation_token(path)
+            return
         authenticated, auth_problem = self._auth()
         if auth_problem:
             self._send(error(401, "Bad credentials"), None)
             return
         if method == "POST" and path == "/graphql":
             self._graphql(payload, authenticated, fault)
+
         elif method == "GET":
             self._rest(path, query, authenticated, fault)
         else:
@@ -209,9 +226,30 @@ class _Handler(BaseHTTPRequestHandler):
         if not header:
             return False, False
         token = header.split(" ", 1)[1].strip() if " " in header else header
-        if self.fake.token is not None and token != self.fake.token:
+        known = token == self.fake.token or token in self.fake.issued_tokens
+        if self.fake.token is not None and not known:
             return True, True
         return True, False
+
+    def _installation_token(self, path: str) -> None:
+        """POST /app/installations/{id}/access_tokens: needs an App JWT (Bearer, with `iss`)."""
+        match = re.match(r"^/app/installations/(\d+)/access_tokens$", path)
+        header = self.headers.get("Authorization", "")
+        jwt = header.removeprefix("Bearer ").strip()
+        if match is None or not header.startswith("Bearer ") or not _is_jwt(jwt):
+            self._send(error(401, "A JSON web token could not be decoded"), None)
+            return
+        installation = int(match.group(1))
+        token = f"ghs_fake{installation}{len(self.fake.issued_tokens):04d}"
+        self.fake.issued_tokens[token] = installation
+        expires = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600))
+        body = {
+            "token": token,
+            "expires_at": expires,
+            "permissions": {"issues": "read", "metadata": "read"},
+            "repository_selection": "all",
+        }
+        self._send(Reply(201, body), None)
 
     def _reset(self) -> None:
         """Close the socket with RST (SO_LINGER 0): the client sees a connection reset."""
@@ -400,6 +438,18 @@ class _Handler(BaseHTTPRequestHandler):
                 time.sleep(fault.delay / pieces)
         else:
             self.wfile.write(body)
+
+
+def _is_jwt(token: str) -> bool:
+    """A JWT whose payload names its issuer (the App id); the signature is not checked."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return False
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except ValueError:
+        return False
+    return isinstance(payload, dict) and "iss" in payload
 
 
 def _break_one_alias(envelope: dict[str, Any]) -> dict[str, Any]:

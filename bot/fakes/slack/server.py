@@ -81,6 +81,7 @@ class FakeSlack:
         self.admins: set[str] = set(admins or ())
         self.users: dict[str, dict[str, Any]] = {}
         self.missing_users: set[str] = set()
+        self.missing_channels: set[str] = set()  # always channel_not_found
         self.usergroups: dict[str, list[str]] = {}
         self.home_views: dict[str, dict[str, Any]] = {}
         self.messages: dict[tuple[str, str], dict[str, Any]] = {}
@@ -343,7 +344,8 @@ class FakeSlack:
         return not args.get("text") and not args.get("blocks")
 
     def _channel_ok(self, channel: str) -> bool:
-        return bool(channel) and channel[0] in "CDG"
+        """Channel ids (C…, G…, D…) and user ids (U…, W…: the app's DM with that user)."""
+        return bool(channel) and channel[0] in "CDGUW" and channel not in self.missing_channels
 
     def _m_chat_postMessage(self, args: dict[str, Any], team_id: str) -> dict[str, Any]:
         channel = str(args.get("channel", ""))

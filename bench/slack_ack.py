@@ -1,0 +1,300 @@
+"""Ack latency of `/matchmaker picks` in HTTP mode under 50 concurrent requests.
+
+Seeds a database with 2,000 members and 5,000 open beginner issues (synthetic), runs the app
+behind its HTTP server in a child process (as in production: Slack is outside) against the fake
+Slack, fires 50 signed `/matchmaker picks` requests at once and measures the time to HTTP 200
+(Slack wants an ack within 3 s; target p99 ≤ 0.3 s). Then waits until every reply (with
+picks) has arrived at the fake Slack's response URLs.
+
+Usage: uv run python bench/slack_ack.py [--requests 50] [--db-url URL]
+(a PostgreSQL URL gets a throw-away schema, dropped at the end)
+The last line is a JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+from slack_sdk import WebClient
+from sqlalchemy import insert, text
+from sqlalchemy.engine import make_url
+
+from bot.config.settings import load_settings
+from bot.fakes.slack import BOT_TOKEN, FakeSlack, signing
+from bot.slack.app import build_app
+from bot.slack.http import SlackHTTPServer
+from bot.store import migrate
+from bot.store.db import make_engine
+from bot.store.models import Issue, Member, Repository
+
+SECRET = "bench-signing-secret"
+LANGS = ["Python", "Go", "Rust", "Java", "C++", "TypeScript"]
+TOPICS = ["raft", "databases", "kubernetes", "streaming", "storage", "consensus", "observability"]
+LEVELS = ["first-timer", "some", "experienced"]
+
+
+def seed(engine, members: int, issues: int, rng: random.Random) -> None:
+    """Repositories with 20 issues each, and members with random stacks (bulk inserts)."""
+    now = datetime.now(UTC)
+    repos = max(1, issues // 20)
+    with engine.begin() as conn:
+        conn.execute(
+            insert(Repository),
+            [
+                {
+                    "full_name": f"org{r}/project{r}",
+                    "node_id": f"R_{r}",
+                    "description": "distributed system",
+                    "primary_language": LANGS[r % len(LANGS)],
+                    "languages": {LANGS[r % len(LANGS)]: 10_000},
+                    "topics": rng.sample(TOPICS, 2),
+                    "beginner_labels": ["good first issue"],
+                    "stars": rng.randint(10, 20_000),
+                    "forks": 10,
+                    "open_issues": 20,
+                    "archived": False,
+                    "disabled": False,
+                    "has_contributing": True,
+                    "pushed_at": now - timedelta(days=rng.randint(0, 60)),
+                    "maintainer_response_hours": rng.uniform(2, 200),
+                    "crawled_at": now,
+                    "created_at": now,
+                }
+                for r in range(repos)
+            ],
+        )
+        conn.execute(
+            insert(Issue),
+            [
+                {
+                    "node_id": f"I_{i}",
+                    "repository_id": i % repos + 1,
+                    "number": 1000 + i,
+                    "title": f"Improve error message in module {i}",
+                    "body": "Small, well-scoped change.",
+                    "url": f"https://github.com/org{i % repos}/project{i % repos}/issues/{i}",
+                    "state": "open",
+                    "is_pull_request": False,
+                    "locked": False,
+                    "pinned": False,
+                    "labels": ["good first issue"],
+                    "assignees": [],
+                    "comments_count": rng.randint(0, 8),
+                    "reactions_count": 0,
+                    "open_pr_count": 0,
+                    "claimed": False,
+                    "created_at": now - timedelta(days=rng.randint(1, 300)),
+                    "updated_at": now - timedelta(days=rng.randint(0, 30)),
+                    "last_activity_at": now - timedelta(days=rng.randint(0, 30)),
+                    "crawled_at": now,
+                }
+                for i in range(issues)
+            ],
+        )
+        conn.execute(
+            insert(Member),
+            [
+                {
+                    "team_id": "T0001",
+                    "slack_user_id": f"U{m:06d}",
+                    "languages": {rng.choice(LANGS).lower(): 1.0},
+                    "topics": {t: 1.0 for t in rng.sample(TOPICS, 2)},
+                    "level": rng.choice(LEVELS),
+                    "digest_enabled": True,
+                    "digest_day": "mon",
+                    "digest_time": "09:00",
+                    "timezone": "UTC",
+                    "digest_every_weeks": 1,
+                    "ignored_digests": 0,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for m in range(members)
+            ],
+        )
+
+
+def scratch_schema(url: str) -> tuple[str, str]:
+    """A new PostgreSQL schema for this run and a URL whose search_path points at it."""
+    schema = f"slack_bench_{uuid.uuid4().hex[:8]}"
+    admin = make_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    admin.dispose()
+    scoped = make_url(url).update_query_dict({"options": f"-csearch_path={schema}"})
+    return scoped.render_as_string(hide_password=False), schema
+
+
+def drop_schema(url: str, schema: str) -> None:
+    """Drop the run's schema."""
+    admin = make_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    admin.dispose()
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    index = max(0, min(len(ordered) - 1, round(q / 100 * len(ordered) + 0.5) - 1))
+    return ordered[index]
+
+
+def serve(db_url: str, slack_url: str) -> None:
+    """Child process: the app alone, as in production (Slack's requests come from outside)."""
+    engine = make_engine(db_url)
+    settings = load_settings(
+        slack_mode="http",
+        slack_signing_secret=SECRET,
+        slack_bot_token=BOT_TOKEN,
+        slack_api_url=slack_url,
+    )
+    app = build_app(settings, engine, WebClient(token=BOT_TOKEN, base_url=slack_url))
+    server = SlackHTTPServer(app, port=0)
+    print(f"URL {server.url}/slack/events", flush=True)
+    server.serve_forever()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--slack-url", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--requests", type=int, default=50)
+    parser.add_argument("--members", type=int, default=2000)
+    parser.add_argument("--issues", type=int, default=5000)
+    parser.add_argument("--db-url", default="")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.db_url, args.slack_url)
+        return
+    rng = random.Random(args.seed)
+
+    tmp = tempfile.TemporaryDirectory()
+    db_url = args.db_url or f"sqlite:///{Path(tmp.name) / 'bench.db'}"
+    schema = None
+    if make_url(db_url).get_backend_name() == "postgresql":
+        db_url, schema = scratch_schema(db_url)
+    engine = make_engine(db_url)
+    migrate.upgrade(engine)
+    started = time.perf_counter()
+    seed(engine, args.members, args.issues, rng)
+    print(
+        f"seeded {args.members} members, {args.issues} issues in "
+        f"{time.perf_counter() - started:.1f}s ({engine.dialect.name})"
+    )
+
+    fake = FakeSlack()
+    fake.start()
+    child = subprocess.Popen(
+        [sys.executable, __file__, "--serve", "--db-url", db_url, "--slack-url", fake.base_url],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None
+    line = child.stdout.readline().strip()
+    if not line.startswith("URL "):
+        child.kill()
+        raise SystemExit(f"the app did not start: {line!r}")
+    url = line.removeprefix("URL ")
+    # keep reading the child's output (its logs) so it never blocks on a full pipe
+    threading.Thread(target=child.stdout.read, daemon=True).start()
+
+    def request(user: str, key: str) -> tuple[str, dict[str, str]]:
+        form = signing.slash_command_form(
+            "picks", user_id=user, team_id="T0001", response_url=fake.response_url(key)
+        )
+        return signing.signed(SECRET, form=form)
+
+    # warm-up (model load, first query plans): one request, not measured
+    with httpx.Client() as http:
+        body, headers = request("U999999", "warmup")
+        http.post(url, content=body, headers=headers)
+        fake.wait_for("response_url", 1, timeout=120)
+
+    users = rng.sample(range(args.members), args.requests)
+    keys = [f"bench-{i}" for i in range(args.requests)]
+    prepared = [request(f"U{u:06d}", k) for u, k in zip(users, keys, strict=True)]
+    clients = [httpx.Client(timeout=30) for _ in range(args.requests)]
+    barrier = threading.Barrier(args.requests)
+    latencies: list[float] = [0.0] * args.requests
+    statuses: list[int] = [0] * args.requests
+
+    def fire(i: int) -> None:
+        body, headers = prepared[i]
+        barrier.wait()
+        t0 = time.perf_counter()
+        response = clients[i].post(url, content=body, headers=headers)
+        latencies[i] = time.perf_counter() - t0
+        statuses[i] = response.status_code
+
+    threads = [threading.Thread(target=fire, args=(i,)) for i in range(args.requests)]
+    burst = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    fake.wait_for("response_url", args.requests + 1, timeout=300)
+    all_replies_s = time.perf_counter() - burst
+
+    replies = {c.args.get("key"): c.args for c in fake.calls_for("response_url")}
+    arrived = [replies[k] for k in keys if k in replies]
+    with_picks = sum(1 for r in arrived if "pick_interested" in json.dumps(r.get("blocks", [])))
+    ephemeral = sum(1 for r in arrived if r.get("response_type") == "ephemeral")
+    ms = [x * 1000 for x in latencies]
+    p50, p99 = percentile(ms, 50), percentile(ms, 99)
+    for client in clients:
+        client.close()
+    child.terminate()
+    child.wait(10)
+    fake.stop()
+    engine.dispose()
+    if schema:
+        drop_schema(args.db_url, schema)
+
+    print(
+        f"requests: {args.requests} concurrent `/matchmaker picks`, HTTP 200: {statuses.count(200)}"
+    )
+    print(
+        f"time to HTTP 200: p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {max(ms):.1f} ms, "
+        f"mean {statistics.mean(ms):.1f} ms (target p99 ≤ 300 ms: {p99 / 300:.2f}× of budget)"
+    )
+    print(
+        f"replies via the fake Slack: {len(arrived)}/{args.requests} "
+        f"({with_picks} with pick cards, {ephemeral} ephemeral); all arrived after "
+        f"{all_replies_s:.1f} s"
+    )
+    print(
+        json.dumps(
+            {
+                "requests": args.requests,
+                "http_200": statuses.count(200),
+                "p50_ms": round(p50, 1),
+                "p99_ms": round(p99, 1),
+                "max_ms": round(max(ms), 1),
+                "p99_budget_ratio": round(p99 / 300, 3),
+                "replies": len(arrived),
+                "replies_with_picks": with_picks,
+                "all_replies_s": round(all_replies_s, 2),
+                "members": args.members,
+                "issues": args.issues,
+                "db": engine.dialect.name,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,110 @@
+"""On-demand picks through one worker that batches whatever is waiting.
+
+Computing picks is CPU-heavy (the matcher scores every open issue). Requests that arrive
+together are answered by one `recommend()` call for all their members, in one background
+thread, so a burst of `/matchmaker picks` neither starves the acks of CPU nor takes N times as
+long; the matcher also spreads issues across the members of a batch.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Engine
+
+from bot.config.settings import Settings
+from bot.slack.handlers import Recommender, Reply, picks_reply
+from bot.slack.profile import get_or_create_member
+from bot.store.db import session_scope
+
+log = logging.getLogger(__name__)
+MAX_BATCH = 200
+ERROR_REPLY = "Sorry, I couldn't compute picks just now. Please try again in a minute."
+
+
+@dataclass
+class PicksRequest:
+    """One member asking for `n` picks; `done` sends the reply."""
+
+    team_id: str
+    user_id: str
+    n: int
+    done: Callable[[Reply], None]
+
+
+class PicksQueue:
+    """A single background worker answering picks requests in batches."""
+
+    def __init__(self, engine: Engine, settings: Settings, recommender: Recommender) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.recommender = recommender
+        self._queue: queue.Queue[PicksRequest | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self.batches = 0
+
+    def submit(self, request: PicksRequest) -> None:
+        """Queue a request (starts the worker on first use)."""
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="slack-picks", daemon=True)
+                self._thread.start()
+        self._queue.put(request)
+
+    def close(self) -> None:
+        """Stop the worker after the queued requests."""
+        self._queue.put(None)
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            while len(batch) < MAX_BATCH:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    self._queue.put(None)
+                    break
+                batch.append(item)
+            self._answer(batch)
+
+    def _answer(self, batch: list[PicksRequest]) -> None:
+        self.batches += 1
+        try:
+            replies = self._compute(batch)
+        except Exception:
+            log.exception("picks for %d members failed", len(batch))
+            replies = [Reply(text=ERROR_REPLY)] * len(batch)
+        for request, reply in zip(batch, replies, strict=True):
+            try:
+                request.done(reply)
+            except Exception:
+                log.exception("sending picks failed")
+
+    def _compute(self, batch: list[PicksRequest]) -> list[Reply]:
+        with session_scope(self.engine) as session:
+            members = [get_or_create_member(session, r.team_id, r.user_id) for r in batch]
+            by_n: dict[int, set[int]] = defaultdict(set)
+            for request, member in zip(batch, members, strict=True):
+                assert member.id is not None
+                by_n[request.n].add(member.id)
+            picks: dict[tuple[int, int], list] = {}
+            for n, ids in sorted(by_n.items()):
+                for member_id, recs in self.recommender(
+                    session, self.settings, sorted(ids), n
+                ).items():
+                    picks[(n, member_id)] = list(recs)
+        return [
+            picks_reply(picks.get((request.n, member.id or 0), []), member)
+            for request, member in zip(batch, members, strict=True)
+        ]
