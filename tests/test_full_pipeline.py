@@ -23,7 +23,7 @@ from bot.deliver.senders import SlackSender
 from bot.fakes.github.server import FakeGitHub
 from bot.fakes.github.world import demo_world
 from bot.fakes.slack import BOT_TOKEN, FakeSlack
-from bot.fakes.slack.client import SlackLike, start_app
+from bot.fakes.slack.client import start_app
 from bot.github.crawl import crawl
 from bot.store.models import Issue, Member, Pick, Repository
 from tests.conftest import shared_data

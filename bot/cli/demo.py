@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.panel import Panel
 from rich.table import Table
 
 from bot.cli.context import console, fail, settings
-from bot.demo.run import SYNTHETIC_NOTICE, DemoResult, MemberDigest, run_demo
 from bot.logs import configure_logging
+
+DEFAULT_OUT_DIR = Path("demo-output")
+
+if TYPE_CHECKING:  # the demo pulls in the fake servers: import them only when it runs
+    from bot.demo.run import DemoResult, MemberDigest
 
 
 def _digest_table(digest: MemberDigest) -> Table:
@@ -49,7 +54,8 @@ def _print(result: DemoResult) -> None:
     crawl = result.crawl
     counts = result.lists[0].counts if result.lists else {}
     console.print(
-        f"Catalog: {counts.get('entries', 0)} entries, {counts.get('repositories', 0)} repositories. "
+        f"Catalog: {counts.get('entries', 0)} entries, "
+        f"{counts.get('repositories', 0)} repositories. "
         f"Crawl ({crawl.mode}): {crawl.repos_done}/{crawl.repos_total} repositories, "
         f"{crawl.issues_seen} beginner issues, {crawl.issues_available} available, "
         f"{crawl.requests} API requests, {crawl.points} GraphQL points."
@@ -61,9 +67,9 @@ def _print(result: DemoResult) -> None:
 
 
 def demo(
-    out_dir: Path = typer.Option(
-        Path("demo-output"), "--out", help="Where to write the Block Kit JSON."
-    ),
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Where to write the Block Kit JSON.")
+    ] = DEFAULT_OUT_DIR,
     seed: int = typer.Option(7, help="Seed of the synthetic world (same seed, same world)."),
     picks: int = typer.Option(3, min=1, max=10, help="Picks per member."),
     to_slack: str = typer.Option(
@@ -75,6 +81,8 @@ def demo(
     verbose: bool = typer.Option(False, "--verbose", help="Show the pipeline's log lines."),
 ) -> None:
     """Run the whole pipeline offline on synthetic demo data and print each member's digest."""
+    from bot.demo.run import SYNTHETIC_NOTICE, run_demo
+
     current = settings()
     if to_slack and current.slack_bot_token is None:
         raise fail("--to-slack needs SLACK_BOT_TOKEN in the environment.")

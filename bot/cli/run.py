@@ -27,7 +27,13 @@ def run() -> None:
         )
         from bot.cli.demo import demo
 
-        demo(out_dir=current.data_dir.parent / "demo-output", seed=7, picks=3, to_slack="", verbose=False)
+        demo(
+            out_dir=current.data_dir.parent / "demo-output",
+            seed=7,
+            picks=3,
+            to_slack="",
+            verbose=False,
+        )
         return
     from bot.cli.serve import serve
 

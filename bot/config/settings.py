@@ -302,6 +302,16 @@ class Settings(BaseSettings):
 
     _tz = field_validator("timezone")(_valid_timezone)
 
+    @field_validator(*_SECRET_FIELDS, "database_url", mode="before")
+    @classmethod
+    def _empty_secret_is_unset(cls, value: Any) -> Any:
+        """`GITHUB_TOKEN=` (set but empty, as in a copied .env file) means "not configured"."""
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
     @field_validator("database_url")
     @classmethod
     def _check_database_url(cls, value: SecretStr | None) -> SecretStr | None:

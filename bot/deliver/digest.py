@@ -43,6 +43,7 @@ from bot.deliver.picks import (
 )
 from bot.deliver.select import CHANNEL, DM, channel_key, dm_key, select_due
 from bot.deliver.senders import CannotVerify, Sender, SendError
+from bot.logs import in_current_context
 from bot.store.db import session_scope
 from bot.store.models import Delivery, DigestRun
 from bot.web import metrics
@@ -314,8 +315,8 @@ def _run_workers(
 
     threads = max(1, min(concurrency, len(work)))
     with ThreadPoolExecutor(threads, thread_name_prefix="digest-send") as pool:
-        for _ in range(threads):
-            pool.submit(worker)
+        for _ in range(threads):  # each thread gets its own copy of the run id context
+            pool.submit(in_current_context(worker))
     if failures:
         raise failures[0]
 

@@ -25,7 +25,7 @@ from bot.fakes.github.server import FakeGitHub
 from bot.fakes.github.world import demo_world
 from bot.github.crawl import crawl
 from bot.github.report import CrawlReport
-from bot.match.recommend import Recommendation, record_picks, recommend
+from bot.match.recommend import Recommendation, recommend, record_picks
 from bot.match.taxonomy import normalize_stack
 from bot.slack.blocks import fallback_text, pick_blocks
 from bot.slack.profile import set_stack
@@ -146,11 +146,9 @@ def write_block_kit(digests: Sequence[MemberDigest], path: Path) -> Path:
     """Write each digest as a Block Kit Builder payload (`{"blocks": [...]}`) keyed by member."""
     payload = {
         "notice": SYNTHETIC_NOTICE,
-        "how_to_use": "Paste one member's {\"blocks\": …} object into "
+        "how_to_use": 'Paste one member\'s {"blocks": …} object into '
         "https://app.slack.com/block-kit-builder",
-        "digests": {
-            d.member.name: {"text": d.text, "blocks": d.blocks} for d in digests
-        },
+        "digests": {d.member.name: {"text": d.text, "blocks": d.blocks} for d in digests},
     }
     path.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return path

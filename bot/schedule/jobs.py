@@ -12,6 +12,7 @@ from bot.config import Settings
 from bot.deliver import ledger
 from bot.deliver.digest import DigestReport, run_digest
 from bot.deliver.senders import Sender
+from bot.logs import run_context
 from bot.schedule.scheduler import Jobs
 from bot.store.db import session_scope
 
@@ -25,13 +26,15 @@ def crawl_job(engine: Engine, settings: Settings) -> None:
     except ImportError:
         log.warning("crawl_skipped", stage="catalog", reason="bot.catalog.sync not present")
     else:
-        sync_lists(engine, settings)
+        with run_context("crawl"):
+            sync_lists(engine, settings)
     try:
         from bot.github.crawl import crawl  # type: ignore[import-not-found]
     except ImportError:
         log.warning("crawl_skipped", stage="github", reason="bot.github.crawl not present")
         return
-    crawl(engine, settings)
+    with run_context("crawl"):
+        crawl(engine, settings)
 
 
 def digest_job(
@@ -40,7 +43,8 @@ def digest_job(
     """One digest tick at the current time; stops after the message in flight on `stop`."""
     if stop.is_set():
         return None
-    return run_digest(engine, settings, sender, now=datetime.now(UTC), stop=stop)
+    with run_context("digest"):
+        return run_digest(engine, settings, sender, now=datetime.now(UTC), stop=stop)
 
 
 def cleanup_job(engine: Engine, now: datetime | None = None) -> int:

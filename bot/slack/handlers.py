@@ -316,7 +316,7 @@ def _set_digest(command: c.SetDigest, ctx: CommandContext) -> Reply:
     return Reply(text=f"Weekly digest: {schedule}. Next one: {upcoming:%a %d %b %H:%M}.")
 
 
-def _last_picks(session: Session, member_id: int, limit: int = 5) -> list[tuple[Pick, Issue]]:
+def _last_picks(session: Session, member_id: int, limit: int = 10) -> list[tuple[Pick, Issue]]:
     rows = session.exec(
         select(Pick, Issue)
         .join(Issue, col(Issue.id) == col(Pick.issue_id))

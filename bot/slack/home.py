@@ -88,9 +88,7 @@ def home_view(engine: Engine, team_id: str, user_id: str) -> dict[str, Any]:
         current_ids = [
             p.issue_id
             for p, i in picks
-            if p.state in ("shown", "interested")
-            and i.state == "open"
-            and i.reported_taken_at is None
+            if p.state in ("shown", "interested") and i.state == "open" and not reported_taken(i)
         ][:CURRENT_PICKS]
         cards, states = stored_picks(session, member.id, current_ids, now=now)
         history = [(p, i) for p, i in picks if p.issue_id not in current_ids][:HISTORY]
@@ -107,6 +105,11 @@ def home_view(engine: Engine, team_id: str, user_id: str) -> dict[str, Any]:
         else:
             blocks.append(section("\n".join(pick_line(p, i) for p, i in history)))
     return {"type": "home", "blocks": limit_blocks(blocks, MAX_VIEW_BLOCKS)}
+
+
+def reported_taken(issue: Issue) -> bool:
+    """Someone clicked "Already taken" after the issue was last crawled."""
+    return issue.reported_taken_at is not None and issue.reported_taken_at >= issue.crawled_at
 
 
 def _option(text: str, value: str) -> dict[str, Any]:

@@ -92,7 +92,9 @@ class ListEntry(SQLModel, table=True):
     language: str | None = Field(default=None, max_length=50)  # canonical language tag
     topics: list[str] | None = json_column()
     description: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
-    warning: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # e.g. wrong link
+    warning: str | None = Field(
+        default=None, sa_column=Column(Text, nullable=True)
+    )  # e.g. wrong link
     active: bool = True
     first_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -137,3 +137,13 @@ def test_unreachable_database_is_one_line_without_password(monkeypatch: pytest.M
     assert "cannot use the database (PostgreSQL at 127.0.0.1:9/x)" in result.output
     assert FAKE_PASSWORD not in result.output
     assert "Traceback" not in result.output
+
+
+def test_empty_token_variables_mean_not_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GITHUB_TOKEN", "")
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "   ")
+    monkeypatch.setenv("DATABASE_URL", "")
+    settings = load_settings()
+    assert settings.github_token is None
+    assert settings.slack_bot_token is None
+    assert settings.uses_embedded_db

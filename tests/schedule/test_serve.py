@@ -82,3 +82,55 @@ def test_serve_runs_refuses_a_second_copy_and_stops_cleanly_on_sigterm(tmp_path)
             if process is not None and process.popen.poll() is None:
                 process.popen.kill()
                 process.popen.wait(10)
+
+
+def test_serve_with_slack_tokens_connects_socket_mode_and_sends_due_digests(tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+    from sqlmodel import Session
+
+    from bot.fakes.slack import APP_TOKEN, BOT_TOKEN, FakeSlack
+    from bot.store import migrate
+    from bot.store.db import make_engine
+    from bot.store.models import Repository
+    from tests.deliver.conftest import seed_issues, seed_members
+
+    env = _env(tmp_path)
+    engine = make_engine(f"sqlite:///{tmp_path / 'data' / 'matchmaker.db'}")
+    migrate.upgrade(engine)
+    now = datetime.now(UTC)
+    seed_issues(engine, crawled_at=now)
+    with Session(engine) as session:
+        session.execute(update(Repository).values(pushed_at=now - timedelta(days=1)))
+        session.commit()
+    today = now.strftime("%a").lower()
+    seed_members(
+        engine,
+        [{"slack_user_id": "USERVE", "languages": {"python": 1.0}, "digest_day": today,
+          "digest_time": "00:00", "timezone": "UTC"}],
+    )  # fmt: skip
+    engine.dispose()
+    slack = FakeSlack()
+    slack.start()
+    env.update(
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_APP_TOKEN=APP_TOKEN,
+        MATCHMAKER_SLACK_API_URL=slack.base_url,
+        MATCHMAKER_DIGEST__WORKSPACE_RATE_PER_S="50",
+    )
+    process = Process(env)
+    try:
+        assert process.wait_for("Matchmaker is running"), process.output()
+        assert "connected in Socket Mode" in process.output()
+        assert slack.wait_for_socket(20)
+        (post,) = slack.wait_for("chat.postMessage", 1, timeout=30)
+        assert post.args["channel"] == "DSERVE"
+        process.popen.send_signal(signal.SIGTERM)
+        assert process.popen.wait(30) == 0, process.output()
+        assert len(slack.calls_for("chat.postMessage")) == 1
+    finally:
+        if process.popen.poll() is None:
+            process.popen.kill()
+            process.popen.wait(10)
+        slack.stop()

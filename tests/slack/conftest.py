@@ -6,20 +6,18 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
 
 from bot.config.settings import Settings, load_settings
-from bot.fakes.slack import BOT_TOKEN, FakeSlack, client
+from bot.fakes.slack import BOT_TOKEN, FakeSlack
 from bot.fakes.slack.client import SlackLike
 from bot.slack import admin
-from bot.slack.http import SlackHTTPServer
 
 sys.path.insert(0, str(Path(__file__).parent))  # for slack_seed
+from slack_seed import SIGNING_SECRET, start_app
 
-SIGNING_SECRET = "test-signing-secret"
 TEAM = "T0001"
 
 
@@ -42,13 +40,6 @@ def http_settings(fake_slack: FakeSlack) -> Settings:
         slack_bot_token=BOT_TOKEN,
         slack_api_url=fake_slack.base_url,
     )
-
-
-def start_app(
-    settings: Settings, engine: Engine, fake: FakeSlack, **kwargs: Any
-) -> tuple[SlackHTTPServer, SlackLike]:
-    """The app over real HTTP, signing with the test secret."""
-    return client.start_app(settings, engine, fake, SIGNING_SECRET, **kwargs)
 
 
 @pytest.fixture

@@ -1,14 +1,21 @@
-"""Seed repositories, issues and members for Slack tests (synthetic data)."""
+"""Helpers for Slack tests: synthetic repositories/issues/members, the app over real HTTP."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from bot.config.settings import Settings
+from bot.fakes.slack import FakeSlack
+from bot.fakes.slack import client as slack_client
+from bot.fakes.slack.client import SlackLike
+from bot.slack.http import SlackHTTPServer
 from bot.store.db import session_scope
 from bot.store.models import Issue, Member, Repository
 
+SIGNING_SECRET = "test-signing-secret"
 HOSTILE_TITLE = "Fix <!channel> & <@U999> see <http://evil.example|github.com>"
 
 
@@ -75,3 +82,10 @@ def add_member(engine: Engine, user_id: str = "U0001", team_id: str = "T0001", *
         session.flush()
         assert member.id is not None
         return member.id
+
+
+def start_app(
+    settings: Settings, engine: Engine, fake: FakeSlack, **kwargs: Any
+) -> tuple[SlackHTTPServer, SlackLike]:
+    """The app over real HTTP (HTTP mode), signing with the test secret."""
+    return slack_client.start_app(settings, engine, fake, SIGNING_SECRET, **kwargs)

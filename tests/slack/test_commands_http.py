@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from slack_seed import add_member, seed_world
+from slack_seed import add_member, seed_world, start_app
 from sqlmodel import Session, select
 
 from bot.fakes.slack import FakeSlack
@@ -174,8 +174,6 @@ def test_admin_commands_need_an_admin(slack, engine, fake_slack):
 
 
 def test_admin_group_members_are_admins(http_settings, engine, fake_slack):
-    from conftest import start_app
-
     settings = http_settings.model_copy(update={"slack_admin_group": "S0ADMINS"})
     fake_slack.usergroups["S0ADMINS"] = ["UGROUP"]
     server, client = start_app(settings, engine, fake_slack)
@@ -188,8 +186,6 @@ def test_admin_group_members_are_admins(http_settings, engine, fake_slack):
 
 
 def test_crawl_now_runs_the_crawler_and_reports(http_settings, engine, fake_slack):
-    from conftest import start_app
-
     fake_slack.add_user("UADMIN", is_admin=True)
     server, client = start_app(
         http_settings, engine, fake_slack, crawler=lambda engine, settings: "12 issues seen"
@@ -205,8 +201,6 @@ def test_crawl_now_runs_the_crawler_and_reports(http_settings, engine, fake_slac
 
 
 def test_a_failing_subcommand_still_answers(http_settings, engine, fake_slack):
-    from conftest import start_app
-
     def broken(*args):
         raise RuntimeError("boom")
 

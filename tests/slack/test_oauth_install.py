@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 
 import httpx
-from conftest import SIGNING_SECRET
 from slack_sdk import WebClient
 from slack_sdk.oauth.installation_store import Installation
+from slack_seed import SIGNING_SECRET
 from sqlmodel import Session, select
 
 from bot.config.settings import load_settings

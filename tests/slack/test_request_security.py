@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import time
 
-from conftest import SIGNING_SECRET
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from slack_seed import SIGNING_SECRET
 from sqlalchemy import func
 from sqlmodel import Session, select
 
