@@ -15,7 +15,6 @@ from typing import Literal
 
 import httpx
 import typer
-from pydantic import SecretStr
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import text
@@ -54,23 +53,8 @@ def check_config() -> tuple[Item, Settings | None]:
     except ConfigError as exc:
         fix = "correct the values above in the environment or config/matchmaker.toml"
         return Item("config", "fail", "; ".join(exc.problems), fix), None
-    empty = [
-        env_name(name)
-        for name, value in vars(current).items()
-        if isinstance(value, SecretStr) and not value.get_secret_value().strip()
-    ]
-    if empty:
-        fix = "remove these lines from the environment / .env, or give them a value"
-        return Item("config", "fail", f"set but empty: {', '.join(sorted(empty))}", fix), current
     mode = f"Slack {current.slack_mode} mode" if current.slack_bot_token else "console delivery"
     return Item("config", "ok", f"timezone {current.timezone}, {mode}"), current
-
-
-def env_name(field: str) -> str:
-    """The environment variable that sets the top-level setting `field`."""
-    alias = Settings.model_fields[field].validation_alias
-    choices = getattr(alias, "choices", None)
-    return str(choices[0]) if choices else f"MATCHMAKER_{field.upper()}"
 
 
 def check_database(current: Settings) -> list[Item]:

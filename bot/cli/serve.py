@@ -9,19 +9,24 @@ in progress finishes the message in flight, jobs stop, locks are released, exit 
 from __future__ import annotations
 
 import signal
+import socket
 import threading
 from collections.abc import Callable
 from types import FrameType
+from urllib.parse import urlsplit
 
 import typer
+from sqlalchemy.engine import Engine
 
 from bot.cli.context import console, database_errors, describe_database, engine, fail, settings
 from bot.config import ConfigError, Settings
 from bot.deliver.senders import ConsoleSender, Sender, SlackSender
+from bot.logs import configure_logging
 from bot.schedule.jobs import default_jobs
 from bot.schedule.leader import FileLeaderLock, leader_lock_for, migration_lock
 from bot.schedule.scheduler import SchedulerService
 from bot.store import migrate
+from bot.web.health import HealthServer, slack_connection_check
 
 
 def _say(message: str) -> None:
@@ -36,49 +41,52 @@ def _sender(current: Settings) -> Sender:
     return SlackSender.from_settings(current)
 
 
-def _start_slack(current: Settings, db: object) -> Callable[[], None]:
-    """Start the Slack app for the configured mode; returns how to stop it."""
+def _slack_wanted(current: Settings) -> bool:
+    """Whether to start the Slack app; says why not when it stays off (digests still work)."""
     if current.slack_bot_token is None and current.slack_mode != "http":
         _say("Slack app: off (no SLACK_BOT_TOKEN set); slash commands and buttons are disabled.")
-        return lambda: None
-    try:
-        from bot.slack.app import build_app, check_settings
-    except ImportError:
-        _say("Slack app: not available in this build.")
-        return lambda: None
+        return False
     if current.slack_mode == "socket" and current.slack_app_token is None:
         _say(
             'Slack app: off (set SLACK_APP_TOKEN for Socket Mode, or slack_mode = "http"); '
             "digests are still sent."
         )
+        return False
+    return True
+
+
+def _listening(url: str) -> Callable[[], bool]:
+    """True while something accepts TCP connections at `url`'s host and port."""
+    parts = urlsplit(url)
+
+    def check() -> bool:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 80), 1.0):
+            return True
+
+    return check
+
+
+def _start_slack(current: Settings, db: Engine, health: HealthServer) -> Callable[[], None]:
+    """Start the Slack app (`bot.slack.runner`) and add its `slack` readiness check."""
+    if not _slack_wanted(current):
         return lambda: None
+    from bot.slack.runner import start_slack
+
     try:
-        check_settings(current)
+        runner = start_slack(current, db)
     except ConfigError as exc:
         raise fail("; ".join(exc.problems), code=2) from None
-    app = build_app(current, db)  # type: ignore[arg-type]
-    if current.slack_mode == "http":
-        from bot.slack.http import SlackHTTPServer
-
-        server = SlackHTTPServer(app, current.http_host, current.slack_http_port)
-        _say(f"Slack app: HTTP mode, events at {server.start()}")
-        return server.stop
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-    assert current.slack_app_token is not None
-    handler = SocketModeHandler(app, current.slack_app_token.get_secret_value())
-    handler.connect()
-    _say("Slack app: connected in Socket Mode.")
-    return handler.close
+    if runner.socket is not None:
+        health.add_check("slack", slack_connection_check(runner.socket.client.is_connected))
+        _say("Slack app: connected in Socket Mode.")
+    elif runner.http is not None:
+        health.add_check("slack", slack_connection_check(_listening(runner.http.url)))
+        _say(f"Slack app: HTTP mode, events at {runner.url}")
+    return runner.stop
 
 
-def _start_health(current: Settings, db: object) -> Callable[[], None]:
-    try:
-        from bot.web.health import HealthServer
-    except ImportError:
-        _say("Health server: not available in this build.")
-        return lambda: None
-    health = HealthServer(current, db)  # type: ignore[arg-type]
+def _start_health(current: Settings, db: Engine) -> HealthServer:
+    health = HealthServer(current, db)
     try:
         health.start()
     except OSError as exc:
@@ -87,18 +95,13 @@ def _start_health(current: Settings, db: object) -> Callable[[], None]:
             f"{exc.strerror or exc} (set MATCHMAKER_HTTP_PORT)"
         ) from None
     _say(f"Health: {health.url}/healthz, /readyz, /metrics")
-    return health.stop
+    return health
 
 
 def serve() -> None:
     """Run the bot: scheduled crawls and digests, the Slack app and the health server."""
     current = settings()
-    try:
-        from bot.logs import configure_logging
-
-        configure_logging(current)
-    except ImportError:
-        pass
+    configure_logging(current)
     db = engine()
     with database_errors(), migration_lock(db):
         migrate.upgrade(db)
@@ -120,8 +123,9 @@ def serve() -> None:
     )
     stops: list[Callable[[], None]] = []
     try:
-        stops.append(_start_health(current, db))
-        stops.append(_start_slack(current, db))
+        health = _start_health(current, db)
+        stops.append(health.stop)
+        stops.append(_start_slack(current, db, health))
         service.start()
         if isinstance(lock, FileLeaderLock):
             _say("Scheduler: running (single process on SQLite).")

@@ -1,9 +1,14 @@
-"""The scheduled jobs' bodies: crawl, digest tick, cleanup (each catches and logs its errors)."""
+"""The scheduled jobs' bodies: crawl, digest tick, cleanup (APScheduler logs their errors).
+
+Crawl and digest run inside `bot.logs.run_context`, so every log line carries their run id.
+The crawl's stages are imported when it runs: an idle `serve` does not hold PyGithub.
+"""
 
 from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import structlog
 from sqlalchemy.engine import Engine
@@ -16,25 +21,54 @@ from bot.logs import run_context
 from bot.schedule.scheduler import Jobs
 from bot.store.db import session_scope
 
+if TYPE_CHECKING:
+    from bot.github.report import CrawlReport
+
 log = structlog.get_logger(__name__)
 
 
-def crawl_job(engine: Engine, settings: Settings) -> None:
-    """Sync the awesome lists, then crawl GitHub (stages imported late; absent ones skipped)."""
-    try:
-        from bot.catalog.sync import sync_lists  # type: ignore[import-not-found]
-    except ImportError:
-        log.warning("crawl_skipped", stage="catalog", reason="bot.catalog.sync not present")
-    else:
-        with run_context("crawl"):
-            sync_lists(engine, settings)
-    try:
-        from bot.github.crawl import crawl  # type: ignore[import-not-found]
-    except ImportError:
-        log.warning("crawl_skipped", stage="github", reason="bot.github.crawl not present")
-        return
+def crawl_job(engine: Engine, settings: Settings, *, now: datetime | None = None) -> CrawlReport:
+    """Sync the awesome lists, crawl GitHub, then score the crawled issues' approachability.
+
+    All three run under one `run_context("crawl")`, so their log lines share a run id. Scores
+    are refreshed unless the crawl failed outright, so the first `/matchmaker picks` after a
+    crawl does not pay for scoring.
+    """
+    from bot.catalog.sync import sync_lists
+    from bot.github.crawl import crawl
+
     with run_context("crawl"):
-        crawl(engine, settings)
+        sync_lists(engine, settings)
+        report = crawl(engine, settings)
+        if report.status != "failed":
+            try:
+                refresh_approachability(engine, settings, now=now)
+            except Exception as exc:  # scores are refreshed again when picks are ranked
+                log.warning("approachability_refresh_failed", error=str(exc)[:200])
+        return report
+
+
+def refresh_approachability(
+    engine: Engine, settings: Settings, *, now: datetime | None = None
+) -> int:
+    """Score the eligible open issues whose cached approachability is older than their crawl.
+
+    Uses the same selection as the ranker (`bot.match.recommend.rank_profiles`), so ranking
+    right afterwards finds nothing left to score. Returns how many issues were scored.
+    """
+    from bot.match import approachability_adapter
+    from bot.match.eligibility import issue_reason_codes
+    from bot.match.issues import load_issue_table
+    from bot.match.taxonomy import get_taxonomy
+    from bot.match.terms import TermSpace
+
+    now = now or datetime.now(UTC)
+    with session_scope(engine) as session:
+        table = load_issue_table(session, settings, TermSpace(get_taxonomy()))
+        eligible = issue_reason_codes(table, settings, now) == 0
+        scored = approachability_adapter.refresh(session, table, eligible, now)
+    log.info("approachability_refreshed", issues=scored)
+    return scored
 
 
 def digest_job(

@@ -25,11 +25,16 @@ from bot.slack.admin import is_admin
 from bot.slack.blocks import button, context, fallback_text, pick_blocks, section
 from bot.slack.escape import mrkdwn_escape, truncate
 from bot.slack.profile import (
+    GitHubLookupError,
     describe_schedule,
     find_member,
     forget_member,
     get_or_create_member,
+    infer_github_stack,
+    inferred_terms,
     next_digest,
+    parse_stack,
+    set_github,
     set_stack,
     touch,
 )
@@ -193,12 +198,23 @@ def _label(term: str) -> str:
         return term
 
 
+MAX_INFERRED_TERMS = 8
+
+
 def stack_summary(member: Member | None) -> str:
-    """The member's stack as display names (escaped), or "not set"."""
-    if member is None or not (member.languages or member.topics):
+    """The member's typed stack as display names, then what GitHub added (escaped), or
+    "not set": `Python, PostgreSQL; from your GitHub: Go (inferred from 2 public repos)`."""
+    if member is None:
         return "not set"
-    terms = [*(member.languages or {}), *(member.topics or {})]
-    return mrkdwn_escape(", ".join(_label(t) for t in terms))
+    typed = [_label(t) for t in [*(member.languages or {}), *(member.topics or {})]]
+    inferred = inferred_terms(member)[:MAX_INFERRED_TERMS]
+    if not typed and not inferred:
+        return "not set"
+    parts = [", ".join(typed)] if typed else []
+    if inferred:
+        explanation = (member.inferred or {}).get("explanation") or "inferred"
+        parts.append(f"from your GitHub: {', '.join(inferred)} ({explanation})")
+    return mrkdwn_escape("; ".join(parts))
 
 
 def _show_stack(command: c.ShowStack, ctx: CommandContext) -> Reply:
@@ -209,9 +225,7 @@ def _show_stack(command: c.ShowStack, ctx: CommandContext) -> Reply:
 
 
 def _set_stack(command: c.SetStack, ctx: CommandContext) -> Reply:
-    from bot.match.taxonomy import normalize_stack
-
-    stack = normalize_stack(command.text)
+    stack = parse_stack(command.text)
     unknown = ", ".join(f"`{mrkdwn_escape(truncate(w, 40))}`" for w in stack.unknown[:10])
     if stack.empty:
         return Reply(
@@ -245,29 +259,60 @@ def _set_level(command: c.SetLevel, ctx: CommandContext) -> Reply:
     return Reply(text=f"Saved. Your level: {command.level}.")
 
 
+def inference_line(member: Member) -> str:
+    """What GitHub told us about the member's stack, as one escaped sentence ("" if nothing)."""
+    inferred = member.inferred or {}
+    if inferred.get("error"):
+        return mrkdwn_escape(f"Last GitHub check failed: {inferred['error']}.")
+    if not inferred.get("explanation"):
+        return ""
+    terms = inferred_terms(member, skip_typed=False)[:MAX_INFERRED_TERMS]
+    explanation = str(inferred["explanation"])
+    explanation = explanation[:1].upper() + explanation[1:]
+    if not terms:
+        return mrkdwn_escape(f"{explanation}: no language or topic I know.")
+    return mrkdwn_escape(f"{explanation}: {', '.join(terms)}") + " (your typed stack still wins)."
+
+
+def github_summary(member: Member | None) -> str:
+    """`login`, with the last failed GitHub check if any (escaped), or "not linked"."""
+    if member is None or not member.github_login:
+        return "not linked"
+    error = (member.inferred or {}).get("error")
+    suffix = f" (last GitHub check failed: {error})" if error else ""
+    return mrkdwn_escape(f"{member.github_login}{suffix}")
+
+
 def _show_github(command: c.ShowGitHub, ctx: CommandContext) -> Reply:
     with session_scope(ctx.engine) as session:
         member = find_member(session, ctx.team_id, ctx.user_id)
         login = member.github_login if member else None
+        inferred = inference_line(member) if member and login else ""
     if not login:
         return Reply(text=f"No GitHub login linked. {c.USAGE['github']}")
-    return Reply(text=f"Linked GitHub login: {mrkdwn_escape(login)}.")
+    return Reply(text=f"Linked GitHub login: {mrkdwn_escape(login)}. {inferred}".strip())
 
 
 def _set_github(command: c.SetGitHub, ctx: CommandContext) -> Reply:
+    if command.login is None:
+        with session_scope(ctx.engine) as session:
+            member = find_member(session, ctx.team_id, ctx.user_id)
+            if member is not None:
+                set_github(member, None)
+                session.add(member)
+        return Reply(text="Unlinked your GitHub login.")
+    # Read GitHub before touching the database: a failure changes nothing.
+    try:
+        inferred = infer_github_stack(command.login, ctx.settings)
+    except GitHubLookupError as exc:
+        return Reply(text=f"{exc} Nothing changed.")
+    login = str(inferred.get("login") or command.login)  # GitHub's spelling
     with session_scope(ctx.engine) as session:
         member = _member(session, ctx)
-        member.github_login = command.login
-        if command.login is None:
-            member.inferred = None
-        touch(member)
+        set_github(member, login, inferred)
         session.add(member)
-    if command.login is None:
-        return Reply(text="Unlinked your GitHub login.")
-    return Reply(
-        text=f"Linked GitHub login {mrkdwn_escape(command.login)}. Your public repositories "
-        "will help me guess your stack."
-    )
+        line = inference_line(member)
+    return Reply(text=f"Linked {mrkdwn_escape(login)}. {line}".strip())
 
 
 def picks_reply(recs: Sequence[Any], member: Member) -> Reply:
@@ -352,7 +397,7 @@ def _status(command: c.Status, ctx: CommandContext) -> Reply:
         lines = [
             f"*Stack:* {stack_summary(member)}",
             f"*Level:* {member.level}",
-            f"*GitHub:* {mrkdwn_escape(member.github_login) or 'not linked'}",
+            f"*GitHub:* {github_summary(member)}",
             f"*Digest:* {describe_schedule(member)}",
         ]
         upcoming = next_digest(member)

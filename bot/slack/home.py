@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
+from bot.config.settings import Settings
 from bot.slack import commands as c
 from bot.slack.actions import stored_picks
 from bot.slack.blocks import (
@@ -19,17 +23,22 @@ from bot.slack.blocks import (
     pick_card,
     section,
 )
-from bot.slack.escape import mrkdwn_escape
-from bot.slack.handlers import pick_line, stack_summary
+from bot.slack.handlers import github_summary, pick_line, stack_summary
 from bot.slack.profile import (
+    GitHubLookupError,
     describe_schedule,
     find_member,
     get_or_create_member,
+    infer_github_stack,
     next_digest,
+    parse_stack,
+    set_github,
     set_stack,
 )
 from bot.store.db import session_scope
 from bot.store.models import Issue, Member, Pick
+
+log = logging.getLogger(__name__)
 
 ACTION_EDIT_PROFILE = "home_edit_profile"
 ACTION_HOME_PICKS = "home_get_picks"
@@ -44,9 +53,7 @@ def _stack(member: Member | None) -> str:
 
 
 def _github(member: Member | None) -> str:
-    if member is None or not member.github_login:
-        return "not linked"
-    return mrkdwn_escape(member.github_login)
+    return github_summary(member)
 
 
 def home_view(engine: Engine, team_id: str, user_id: str) -> dict[str, Any]:
@@ -205,14 +212,22 @@ def _value(values: dict[str, Any], block_id: str) -> str:
 
 
 def save_profile(
-    engine: Engine, team_id: str, user_id: str, values: dict[str, Any]
+    engine: Engine,
+    team_id: str,
+    user_id: str,
+    values: dict[str, Any],
+    *,
+    settings: Settings | None = None,
+    on_inferred: Callable[[], None] | None = None,
 ) -> dict[str, str]:
-    """Validate and store a profile modal submission; returns errors by block_id (empty = ok)."""
-    from bot.match.taxonomy import normalize_stack
+    """Validate and store a profile modal submission; returns errors by block_id (empty = ok).
 
+    With `settings`, a newly linked GitHub login's stack is inferred in a background thread
+    (the modal must be acked within 3 s), then `on_inferred()` runs (e.g. to refresh the Home).
+    """
     errors: dict[str, str] = {}
     stack_text = _value(values, "stack")
-    stack = normalize_stack(stack_text) if stack_text else None
+    stack = parse_stack(stack_text) if stack_text else None
     if not stack_text or stack is None or stack.empty:
         errors["stack"] = "Name at least one language or topic I know, e.g. python, raft."
     level = c.normalize_level(_value(values, "level"))
@@ -238,7 +253,8 @@ def save_profile(
         member = get_or_create_member(session, team_id, user_id)
         set_stack(member, stack_text, stack.languages, stack.topics)
         member.level = level
-        member.github_login = github
+        set_github(member, github)
+        needs_inference = bool(github) and not member.inferred  # new login, or never read
         member.digest_enabled = day != _OFF
         if day != _OFF:
             member.digest_day = day
@@ -246,4 +262,40 @@ def save_profile(
         member.timezone = tz
         member.updated_at = datetime.now(UTC)
         session.add(member)
+    if settings is not None and github and needs_inference:
+        threading.Thread(
+            target=infer_in_background,
+            args=(engine, settings, team_id, user_id, github, on_inferred),
+            name="github-inference",
+            daemon=True,
+        ).start()
     return {}
+
+
+def infer_in_background(
+    engine: Engine,
+    settings: Settings,
+    team_id: str,
+    user_id: str,
+    login: str,
+    on_done: Callable[[], None] | None = None,
+) -> None:
+    """Infer `login`'s stack and store it on the member (if the login is still theirs); a
+    GitHub failure is stored as the inference's `error` and shown on the Home tab."""
+    try:
+        inferred: dict[str, Any] = infer_github_stack(login, settings)
+    except GitHubLookupError as exc:
+        inferred = {"login": login, "error": str(exc)}
+    try:
+        with session_scope(engine) as session:
+            member = find_member(session, team_id, user_id)
+            if member is None or (member.github_login or "").lower() != login.lower():
+                return  # unlinked or changed meanwhile
+            if "error" in inferred and member.inferred:
+                inferred = {**member.inferred, "error": inferred["error"]}
+            member.inferred = inferred
+            session.add(member)
+        if on_done is not None:
+            on_done()
+    except Exception:  # a background thread: log, never crash
+        log.exception("storing the GitHub inference failed")

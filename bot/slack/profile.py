@@ -1,15 +1,23 @@
-"""Member rows as the Slack side sees them: find/create, profile updates, next digest, forget."""
+"""Member rows as the Slack side sees them: find/create, profile updates (stack, GitHub login
+and the stack inferred from it), next digest, forget."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from github import BadCredentialsException, GithubException, RateLimitExceededException
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
+from bot.config.settings import Settings
+from bot.match.taxonomy import Stack, get_taxonomy, normalize_stack
 from bot.store.models import Delivery, Feedback, Member, Pick, utcnow
+
+log = logging.getLogger(__name__)
 
 MAX_STACK_TEXT = 1000
 WEEKDAY_INDEX = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
@@ -51,14 +59,102 @@ def get_or_create_member(
     return member
 
 
+def parse_stack(text: str) -> Stack:
+    """What a member typed (at most `MAX_STACK_TEXT` characters) as canonical terms."""
+    return normalize_stack(text[:MAX_STACK_TEXT])
+
+
 def set_stack(
-    member: Member, text: str, languages: Mapping[str, float], topics: Mapping[str, float]
-) -> None:
-    """Store what the member typed and its normalised languages and topics."""
+    member: Member,
+    text: str,
+    languages: Mapping[str, float] | None = None,
+    topics: Mapping[str, float] | None = None,
+) -> Stack:
+    """Store what the member typed and its normalised languages and topics; returns the parse.
+
+    The one way a typed stack is stored (command, profile modal, demo). `languages`/`topics`
+    skip parsing when the caller already has them.
+    """
+    if languages is None and topics is None:
+        stack = parse_stack(text)
+    else:
+        stack = Stack(languages=dict(languages or {}), topics=dict(topics or {}))
     member.stack_text = text[:MAX_STACK_TEXT]
-    member.languages = dict(languages)
-    member.topics = dict(topics)
+    member.languages = dict(stack.languages)
+    member.topics = dict(stack.topics)
     touch(member)
+    return stack
+
+
+# -- GitHub login and the stack inferred from it ------------------------------------------------
+
+
+class GitHubLookupError(Exception):
+    """GitHub could not tell us a login's repositories; `str(exc)` is a one-line reply."""
+
+
+def infer_github_stack(login: str, settings: Settings) -> dict[str, Any]:
+    """Infer `login`'s stack from their public repos (`settings.github_api_url`), for
+    `Member.inferred`. Raises `GitHubLookupError` with a one-line explanation on any failure."""
+    from bot.match.profile import infer_from_github
+
+    try:
+        return infer_from_github(login, settings)
+    except (GithubException, OSError) as exc:
+        log.warning(
+            "GitHub inference for %s failed: %s %s",
+            login,
+            type(exc).__name__,
+            getattr(exc, "status", ""),
+        )
+        raise GitHubLookupError(github_error_text(exc, login)) from None
+
+
+def github_error_text(exc: BaseException, login: str) -> str:
+    """A one-line, user-facing description of why GitHub couldn't be read (no secrets)."""
+    from bot.slack.escape import mrkdwn_escape
+
+    who = mrkdwn_escape(login)
+    if isinstance(exc, RateLimitExceededException):
+        reset = (exc.headers or {}).get("x-ratelimit-reset") or ""
+        when = ""
+        if reset.isdigit():
+            when = f" until {datetime.fromtimestamp(int(reset), UTC):%H:%M} UTC"
+        return f"GitHub's rate limit for me is used up{when}, so I couldn't read {who}'s repos."
+    if isinstance(exc, BadCredentialsException):
+        return "GitHub rejected my token (401); please tell a Matchmaker admin."
+    if isinstance(exc, GithubException):
+        if exc.status == 404:
+            return f"GitHub has no user {who}. Check the spelling."
+        return f"GitHub answered {exc.status} when I read {who}'s repos. Try again later."
+    return f"I couldn't reach GitHub ({type(exc).__name__}). Try again later."
+
+
+def set_github(member: Member, login: str | None, inferred: dict[str, Any] | None = None) -> None:
+    """Link (or unlink, `None`) a GitHub login; a new login drops the old login's inference
+    unless `inferred` (from `infer_github_stack`) is given."""
+    changed = (login or "").lower() != (member.github_login or "").lower()
+    member.github_login = login
+    if inferred is not None:
+        member.inferred = inferred
+    elif changed or login is None:
+        member.inferred = None
+    touch(member)
+
+
+def inferred_terms(member: Member, *, skip_typed: bool = True) -> list[str]:
+    """Display names of the languages then topics inferred from GitHub, strongest first
+    (without those the member typed, unless `skip_typed=False`)."""
+    inferred = member.inferred or {}
+    typed = {*(member.languages or {}), *(member.topics or {})} if skip_typed else set()
+    taxonomy = get_taxonomy()
+    out: list[str] = []
+    for key in ("languages", "topics"):
+        weights = inferred.get(key) or {}
+        for term in sorted(weights, key=lambda t: -float(weights[t] or 0)):
+            if term not in typed:
+                out.append(taxonomy.label(term))
+    return out
 
 
 def touch(member: Member) -> None:
