@@ -33,13 +33,14 @@ from rich.table import Table
 from sqlmodel import Session, func, select
 
 from bot.config import load_settings
+from bot.fakes.catalog import add_to_catalog
 from bot.fakes.github import FakeGitHub
-from bot.fakes.github.demo_repos import DEMO_REPOS
+from bot.fakes.github.demo_repos import DEMO_REPOS, SEED_LIST
 from bot.fakes.github.world import demo_world
 from bot.github.crawl import crawl
 from bot.store import migrate
-from bot.store.db import make_engine, session_scope
-from bot.store.models import Issue, ListEntry, ListSource, Repository
+from bot.store.db import make_engine
+from bot.store.models import Issue
 
 console = Console(stderr=True)
 
@@ -71,23 +72,7 @@ def seed_catalog(db_path: Path) -> object:
     """A migrated SQLite database holding what the catalog stage stores for the seed list."""
     engine = make_engine(f"sqlite:///{db_path}")
     migrate.upgrade(engine)
-    with session_scope(engine) as session:
-        source = ListSource(url="roma-glushko/awesome-distributed-system-projects")
-        session.add(source)
-        session.flush()
-        for full_name, *_ in DEMO_REPOS:
-            repo = Repository(full_name=full_name.lower())
-            session.add(repo)
-            session.flush()
-            session.add(
-                ListEntry(
-                    list_id=source.id,  # type: ignore[arg-type]
-                    repository_id=repo.id,
-                    name=full_name,
-                    url=f"https://github.com/{full_name}",
-                    link_kind="github_repo",
-                )
-            )
+    add_to_catalog(engine, (full_name for full_name, *_ in DEMO_REPOS), list_url=SEED_LIST)
     return engine
 
 

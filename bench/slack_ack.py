@@ -27,19 +27,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
-from slack_sdk import WebClient
 from sqlalchemy import insert, text
 from sqlalchemy.engine import make_url
 
 from bot.config.settings import load_settings
-from bot.fakes.slack import BOT_TOKEN, FakeSlack, signing
-from bot.slack.app import build_app
-from bot.slack.http import SlackHTTPServer
+from bot.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack
+from bot.fakes.slack.client import SlackLike, http_server
 from bot.store import migrate
 from bot.store.db import make_engine
 from bot.store.models import Issue, Member, Repository
 
-SECRET = "bench-signing-secret"
 LANGS = ["Python", "Go", "Rust", "Java", "C++", "TypeScript"]
 TOPICS = ["raft", "databases", "kubernetes", "streaming", "storage", "consensus", "observability"]
 LEVELS = ["first-timer", "some", "experienced"]
@@ -157,12 +154,11 @@ def serve(db_url: str, slack_url: str) -> None:
     engine = make_engine(db_url)
     settings = load_settings(
         slack_mode="http",
-        slack_signing_secret=SECRET,
+        slack_signing_secret=SIGNING_SECRET,
         slack_bot_token=BOT_TOKEN,
         slack_api_url=slack_url,
     )
-    app = build_app(settings, engine, WebClient(token=BOT_TOKEN, base_url=slack_url))
-    server = SlackHTTPServer(app, port=0)
+    server = http_server(settings, engine, slack_url)
     print(f"URL {server.url}/slack/events", flush=True)
     server.serve_forever()
 
@@ -212,17 +208,14 @@ def main() -> None:
     # keep reading the child's output (its logs) so it never blocks on a full pipe
     threading.Thread(target=child.stdout.read, daemon=True).start()
 
+    slack = SlackLike(url, fake, SIGNING_SECRET)
+
     def request(user: str, key: str) -> tuple[str, dict[str, str]]:
-        form = signing.slash_command_form(
-            "picks", user_id=user, team_id="T0001", response_url=fake.response_url(key)
-        )
-        return signing.signed(SECRET, form=form)
+        return slack.signed_command("picks", user_id=user, response_url=fake.response_url(key))
 
     # warm-up (model load, first query plans): one request, not measured
-    with httpx.Client() as http:
-        body, headers = request("U999999", "warmup")
-        http.post(url, content=body, headers=headers)
-        fake.wait_for("response_url", 1, timeout=120)
+    slack.command("picks", user_id="U999999")
+    fake.wait_for("response_url", 1, timeout=120)
 
     users = rng.sample(range(args.members), args.requests)
     keys = [f"bench-{i}" for i in range(args.requests)]
@@ -257,6 +250,7 @@ def main() -> None:
     p50, p99 = percentile(ms, 50), percentile(ms, 99)
     for client in clients:
         client.close()
+    slack.close()
     child.terminate()
     child.wait(10)
     fake.stop()

@@ -159,7 +159,15 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
 
 _HANDLER_FLAG = "_matchmaker_handler"
-NOISY_LOGGERS = ("httpx", "httpcore", "urllib3", "apscheduler", "slack_sdk", "slack_bolt")
+NOISY_LOGGERS = (
+    "httpx",
+    "httpcore",
+    "urllib3",
+    "apscheduler",
+    "slack_sdk",
+    "slack_bolt",
+    "alembic",
+)
 
 
 def configure_logging(

@@ -1,22 +1,26 @@
 """`matchmaker serve`: scheduler (leader only) + Slack app + health server in one process.
 
-Start-up: migrations under a lock (replicas starting together migrate once), then leader
-election, the Slack app (Socket Mode with SLACK_APP_TOKEN, HTTP mode when slack_mode = "http",
-none without a bot token) and `/healthz`, `/readyz`, `/metrics`. SIGTERM / Ctrl+C: the digest
-in progress finishes the message in flight, jobs stop, locks are released, exit code 0.
+Start-up: migrations under a lock (replicas starting together migrate once; they run in a
+short-lived child so alembic never stays resident), then leader election, `/healthz`, `/readyz`,
+`/metrics`, and the Slack app via `bot.slack.runner` (Socket Mode with SLACK_APP_TOKEN, HTTP mode
+when slack_mode = "http", none without a bot token), which adds a `slack` readiness check.
+SIGTERM / Ctrl+C: the digest in progress finishes the message in flight, jobs stop, locks are
+released, exit code 0.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import signal
 import socket
 import threading
 from collections.abc import Callable
+from multiprocessing.connection import Connection
 from types import FrameType
-from urllib.parse import urlsplit
 
 import typer
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 
 from bot.cli.context import console, database_errors, describe_database, engine, fail, settings
 from bot.config import ConfigError, Settings
@@ -25,7 +29,6 @@ from bot.logs import configure_logging
 from bot.schedule.jobs import default_jobs
 from bot.schedule.leader import FileLeaderLock, leader_lock_for, migration_lock
 from bot.schedule.scheduler import SchedulerService
-from bot.store import migrate
 from bot.web.health import HealthServer, slack_connection_check
 
 
@@ -55,12 +58,13 @@ def _slack_wanted(current: Settings) -> bool:
     return True
 
 
-def _listening(url: str) -> Callable[[], bool]:
-    """True while something accepts TCP connections at `url`'s host and port."""
-    parts = urlsplit(url)
+def _accepting(address: tuple[str, int]) -> Callable[[], bool]:
+    """True while something accepts TCP connections at `address` (the Slack events server)."""
+    host, port = address[:2]
+    host = "127.0.0.1" if host in ("0.0.0.0", "") else "::1" if host == "::" else host
 
     def check() -> bool:
-        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 80), 1.0):
+        with socket.create_connection((host, port), timeout=1.0):
             return True
 
     return check
@@ -80,9 +84,54 @@ def _start_slack(current: Settings, db: Engine, health: HealthServer) -> Callabl
         health.add_check("slack", slack_connection_check(runner.socket.client.is_connected))
         _say("Slack app: connected in Socket Mode.")
     elif runner.http is not None:
-        health.add_check("slack", slack_connection_check(_listening(runner.http.url)))
+        events_server = _accepting(runner.http.server.server_address)
+        health.add_check("slack", slack_connection_check(events_server))
         _say(f"Slack app: HTTP mode, events at {runner.url}")
     return runner.stop
+
+
+def _migrate_in_child(db: Engine) -> None:
+    """Apply migrations in a forked child, so alembic (~12 MB of modules) never stays resident.
+
+    Called before any thread starts. A database error becomes the usual one-line message.
+    """
+    fork = multiprocessing.get_context("fork")
+    receive, send = fork.Pipe(duplex=False)
+    child = fork.Process(target=_migrate, args=(db, send), name="migrate")
+    child.start()
+    send.close()
+    try:
+        outcome = receive.recv()
+    except EOFError:  # the child died without a word (killed, or crashed hard)
+        child.join()
+        outcome = ("failed", f"the migration process exited with code {child.exitcode}")
+    child.join()
+    kind, reason = outcome
+    if kind == "database":
+        for secret in settings().secret_values():
+            reason = reason.replace(secret, "***")
+        raise fail(f"cannot use the database ({describe_database(settings())}): {reason}")
+    if kind == "failed":
+        raise fail(f"database migration failed: {reason}")
+
+
+def _migrate(db: Engine, send: Connection) -> None:
+    """The child's side of `_migrate_in_child`: upgrade to head, report the outcome."""
+    db.dispose(close=False)  # the parent's pooled connections are not ours to use
+    try:
+        from bot.store import migrate
+
+        migrate.upgrade(db)
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "connection failed"
+        send.send(("database", reason))
+    except Exception as exc:
+        first_line = (str(exc).strip().splitlines() or [""])[0][:300]
+        send.send(("failed", f"{type(exc).__name__}: {first_line}"))
+    else:
+        send.send(("ok", ""))
+    finally:
+        send.close()
 
 
 def _start_health(current: Settings, db: Engine) -> HealthServer:
@@ -104,7 +153,7 @@ def serve() -> None:
     configure_logging(current)
     db = engine()
     with database_errors(), migration_lock(db):
-        migrate.upgrade(db)
+        _migrate_in_child(db)
     _say(f"Database ready: {describe_database(current)}.")
 
     lock = leader_lock_for(db)

@@ -34,7 +34,6 @@ from bot.deliver.picks import (
     Prepared,
     Rechecker,
     Recommender,
-    StoredPick,
     default_rechecker,
     load_content,
     load_picks,
@@ -44,6 +43,7 @@ from bot.deliver.picks import (
 from bot.deliver.select import CHANNEL, DM, channel_key, dm_key, select_due
 from bot.deliver.senders import CannotVerify, Sender, SendError
 from bot.logs import in_current_context
+from bot.match.recommendation import Recommendation
 from bot.store.db import session_scope
 from bot.store.models import Delivery, DigestRun
 from bot.web import metrics
@@ -376,7 +376,7 @@ def _deliver_claimed(
 
 
 def _render(
-    engine: Engine, item: ledger.Work, now: datetime, picks: list[StoredPick] | None
+    engine: Engine, item: ledger.Work, now: datetime, picks: list[Recommendation] | None
 ) -> tuple[Any, str]:
     """Block Kit and fallback text of a ledger row; (None, "") when it has no picks left."""
     from bot.slack.blocks import fallback_text, pick_blocks

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from bot.config import Settings
 from bot.deliver.ledger import add_picks
+from bot.match.recommendation import Recommendation, stored_recommendation
 from bot.store.models import Issue, Pick, Repository
 
 log = structlog.get_logger(__name__)
@@ -24,22 +25,6 @@ WITHDRAWN = "withdrawn"  # Pick.state of a pick replaced before sending (issue b
 Rechecker = Callable[[Engine, Settings, list[Issue]], None]
 # (session, settings, member_ids, n, now) -> {member_id: [Recommendation-like]}
 Recommender = Callable[..., dict[int, list[Any]]]
-
-
-@dataclass
-class StoredPick:
-    """A pick as the Block Kit renderer needs it (same fields as match's Recommendation)."""
-
-    member_id: int | None
-    issue_id: int
-    repo_full_name: str
-    issue_number: int
-    title: str
-    url: str
-    labels: list[str]
-    score: float
-    reasons: list[str]
-    signals: dict[str, Any] = field(default_factory=dict)
 
 
 def is_available(issue: Issue) -> bool:
@@ -54,32 +39,7 @@ def is_available(issue: Issue) -> bool:
     )
 
 
-def _stored(
-    issue: Issue, repo: Repository, member_id: int | None, score: float, reasons: Any, now: datetime
-) -> StoredPick:
-    created = issue.created_at
-    signals: dict[str, Any] = {"comments": issue.comments_count}
-    if created is not None:
-        signals["age_days"] = max(0, (now - created).days)
-    if repo.maintainer_response_hours is not None:
-        signals["maintainer_response_hours"] = repo.maintainer_response_hours
-    if repo.primary_language:
-        signals["language"] = repo.primary_language
-    return StoredPick(
-        member_id=member_id,
-        issue_id=issue.id or 0,
-        repo_full_name=repo.full_name,
-        issue_number=issue.number,
-        title=issue.title,
-        url=issue.url,
-        labels=list(issue.labels or []),
-        score=float(score),
-        reasons=list(reasons or []),
-        signals=signals,
-    )
-
-
-def load_picks(session: Session, delivery_id: int, now: datetime) -> list[StoredPick]:
+def load_picks(session: Session, delivery_id: int, now: datetime) -> list[Recommendation]:
     """The picks of a DM ledger row, best first, without withdrawn ones."""
     return load_many_picks(session, [delivery_id], now).get(delivery_id, [])
 
@@ -88,13 +48,13 @@ def load_picks(session: Session, delivery_id: int, now: datetime) -> list[Stored
 class Prepared:
     """A DM row's picks, and whether any of them is older than the re-check age."""
 
-    picks: list[StoredPick]
+    picks: list[Recommendation]
     stale: bool
 
 
 def load_many_picks(
     session: Session, delivery_ids: Sequence[int], now: datetime
-) -> dict[int, list[StoredPick]]:
+) -> dict[int, list[Recommendation]]:
     """Picks of many DM rows in one query per 500 rows: {delivery id: picks best first}."""
     return {k: v.picks for k, v in prepare_many(session, delivery_ids, now, None).items()}
 
@@ -118,7 +78,16 @@ def prepare_many(
         )
         for pick, issue, repo in rows:
             entry = result.setdefault(pick.delivery_id, Prepared([], False))  # type: ignore[arg-type]
-            entry.picks.append(_stored(issue, repo, pick.member_id, pick.score, pick.reasons, now))
+            entry.picks.append(
+                stored_recommendation(
+                    issue,
+                    repo,
+                    now=now,
+                    member_id=pick.member_id,
+                    score=pick.score,
+                    reasons=pick.reasons,
+                )
+            )
             if max_age is not None and issue.crawled_at < now - max_age:
                 entry.stale = True
     return result
@@ -126,7 +95,7 @@ def prepare_many(
 
 def load_content(
     session: Session, content: Sequence[dict[str, Any]], now: datetime
-) -> list[StoredPick]:
+) -> list[Recommendation]:
     """The picks stored on a channel ledger row (issue ids, scores, reasons)."""
     ids = [int(item["issue_id"]) for item in content]
     found = {
@@ -142,7 +111,13 @@ def load_content(
         pair = found.get(int(item["issue_id"]))
         if pair and not item.get("withdrawn"):
             picks.append(
-                _stored(pair[0], pair[1], None, item.get("score", 0.0), item.get("reasons"), now)
+                stored_recommendation(
+                    pair[0],
+                    pair[1],
+                    now=now,
+                    score=item.get("score", 0.0),
+                    reasons=item.get("reasons"),
+                )
             )
     return picks
 

@@ -15,23 +15,21 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, TypeVar
 
 import structlog
 
-from bot.config import Settings
+from bot.config.settings import GitHubSettings
 from bot.github import queries
 from bot.github.client import (
     BudgetExhausted,
-    GitHubClient,
     GitHubError,
     GraphQLResult,
     RateLimited,
 )
-from bot.github.labels import BeginnerLabels
-from bot.github.persist import CrawlStore, Target
-from bot.github.report import CrawlReport
+from bot.github.crawler_base import BaseCrawler
+from bot.github.persist import Target
 from bot.github.signals import (
     fingerprint,
     first_maintainer_reply_hours,
@@ -78,30 +76,12 @@ def pack(items: Iterable[T], cost: Callable[[T], int], ceiling: int) -> list[lis
     return batches
 
 
-class GraphQLCrawler:
+class GraphQLCrawler(BaseCrawler):
     """Runs the three steps for a list of targets, saving each repository as it completes."""
 
-    def __init__(
-        self,
-        client: GitHubClient,
-        store: CrawlStore,
-        settings: Settings,
-        report: CrawlReport,
-        *,
-        now: datetime,
-        progress: Callable[[CrawlReport], None] | None = None,
-    ) -> None:
-        self.client = client
-        self.store = store
-        self.settings = settings
-        self.report = report
-        self.now = now
-        self.progress = progress or (lambda _report: None)
-        gh = settings.github
-        self.vocabulary = BeginnerLabels(gh.beginner_labels, gh.extra_labels)
+    def configure(self, gh: GitHubSettings) -> None:
         self.ceiling = gh.max_query_points * 100  # in GitHub "requests"
         self.per_page = gh.issues_per_page
-        self.stale = timedelta(days=gh.stale_assignment_days)
         self.pool = ThreadPoolExecutor(max_workers=gh.concurrency, thread_name_prefix="crawl")
 
     # Driver ------------------------------------------------------------------------------------

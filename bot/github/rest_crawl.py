@@ -12,17 +12,15 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Callable
-from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
 
-from bot.config import Settings
-from bot.github.client import GitHubClient, GitHubError, NotFound
-from bot.github.labels import BeginnerLabels, normalize_label
-from bot.github.persist import CrawlStore, Target
-from bot.github.report import CrawlReport
+from bot.config.settings import GitHubSettings
+from bot.github.client import GitHubError, NotFound
+from bot.github.crawler_base import BaseCrawler
+from bot.github.labels import normalize_label
+from bot.github.persist import Target
 from bot.github.signals import parse_time, rest_issue_values
 
 log = structlog.get_logger(__name__)
@@ -56,28 +54,10 @@ def build_searches(repos: list[str], labels: list[str]) -> list[tuple[str, list[
     return searches
 
 
-class RestCrawler:
+class RestCrawler(BaseCrawler):
     """Search-based crawl for deployments without a GitHub token."""
 
-    def __init__(
-        self,
-        client: GitHubClient,
-        store: CrawlStore,
-        settings: Settings,
-        report: CrawlReport,
-        *,
-        now: datetime,
-        progress: Callable[[CrawlReport], None] | None = None,
-    ) -> None:
-        self.client = client
-        self.store = store
-        self.settings = settings
-        self.report = report
-        self.now = now
-        self.progress = progress or (lambda _report: None)
-        gh = settings.github
-        self.vocabulary = BeginnerLabels(gh.beginner_labels, gh.extra_labels)
-        self.stale = timedelta(days=gh.stale_assignment_days)
+    def configure(self, gh: GitHubSettings) -> None:
         self.pause = 60.0 / gh.search_per_minute
         self._last_search = 0.0
 

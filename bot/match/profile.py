@@ -12,15 +12,17 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from github import Auth, Github, GithubException
 from sqlmodel import Session
 
 from bot.config import Settings
 from bot.match.taxonomy import Taxonomy, get_taxonomy
 from bot.store.models import Member
+
+if TYPE_CHECKING:  # PyGithub is imported where it is used: ranking alone never needs it
+    from github import Github
 
 INFERRED_WEIGHT = 0.5  # an inferred term counts at most half as much as a typed one
 MIN_LANGUAGE_SHARE = 0.05  # languages below this share of the member's bytes are ignored
@@ -105,6 +107,8 @@ def profile_from_text(stack: str, level: str = "first-timer") -> MemberProfile:
 
 def github_client(settings: Settings) -> Github:
     """A PyGithub client for `settings.github_api_url` (token when configured)."""
+    from github import Auth, Github
+
     token = settings.github_token.get_secret_value() if settings.github_token else None
     local = urlsplit(settings.github_api_url).hostname in ("127.0.0.1", "localhost", "::1")
     return Github(
@@ -199,6 +203,8 @@ def refresh_inference(
     A failure keeps the previous cache and records the error in it; returns the cached value.
     Members without a GitHub login get no inference (and any old one is dropped).
     """
+    from github import GithubException
+
     now = now or datetime.now(UTC)
     if not member.github_login:
         if member.inferred:

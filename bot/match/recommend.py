@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -34,6 +34,7 @@ from bot.match.explain import explain
 from bot.match.issues import IssueTable, load_issue_table
 from bot.match.profile import MemberProfile, profile_from_member
 from bot.match.ranking import pick_issues
+from bot.match.recommendation import Recommendation
 from bot.match.scoring import MemberArrays, issue_factors
 from bot.match.taxonomy import get_taxonomy
 from bot.match.terms import TermSpace
@@ -42,23 +43,6 @@ from bot.store.models import Feedback, Issue, Member, Pick
 log = structlog.get_logger(__name__)
 UNLIMITED = 1_000_000
 MAX_IN_CLAUSE = 5_000
-
-
-@dataclass
-class Recommendation:
-    """One pick for one member: what to show on a card and why it was chosen."""
-
-    member_id: int | None
-    issue_id: int
-    repo_full_name: str
-    issue_number: int
-    title: str
-    url: str
-    labels: list[str]
-    score: float
-    reasons: list[str]  # human-readable "why", strongest first
-    signals: dict[str, Any] = field(default_factory=dict)
-    rank: int = 0  # 1 = best pick of this member in this run
 
 
 @dataclass

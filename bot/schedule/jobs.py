@@ -6,8 +6,12 @@ The crawl's stages are imported when it runs: an idle `serve` does not hold PyGi
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import gc
 import threading
 from datetime import UTC, datetime
+from functools import cache
 from typing import TYPE_CHECKING
 
 import structlog
@@ -37,15 +41,18 @@ def crawl_job(engine: Engine, settings: Settings, *, now: datetime | None = None
     from bot.catalog.sync import sync_lists
     from bot.github.crawl import crawl
 
-    with run_context("crawl"):
-        sync_lists(engine, settings)
-        report = crawl(engine, settings)
-        if report.status != "failed":
-            try:
-                refresh_approachability(engine, settings, now=now)
-            except Exception as exc:  # scores are refreshed again when picks are ranked
-                log.warning("approachability_refresh_failed", error=str(exc)[:200])
-        return report
+    try:
+        with run_context("crawl"):
+            sync_lists(engine, settings)
+            report = crawl(engine, settings)
+            if report.status != "failed":
+                try:
+                    refresh_approachability(engine, settings, now=now)
+                except Exception as exc:  # scores are refreshed again when picks are ranked
+                    log.warning("approachability_refresh_failed", error=str(exc)[:200])
+            return report
+    finally:
+        release_memory()
 
 
 def refresh_approachability(
@@ -77,8 +84,31 @@ def digest_job(
     """One digest tick at the current time; stops after the message in flight on `stop`."""
     if stop.is_set():
         return None
-    with run_context("digest"):
-        return run_digest(engine, settings, sender, now=datetime.now(UTC), stop=stop)
+    try:
+        with run_context("digest"):
+            return run_digest(engine, settings, sender, now=datetime.now(UTC), stop=stop)
+    finally:
+        release_memory()
+
+
+@cache
+def _malloc_trim() -> object | None:
+    name = ctypes.util.find_library("c")
+    try:
+        return getattr(ctypes.CDLL(name), "malloc_trim", None) if name else None
+    except OSError:
+        return None
+
+
+def release_memory() -> None:
+    """Hand the heap freed by a big job back to the OS (glibc `malloc_trim`; else just gc).
+
+    Without it the idle process keeps the crawl's and digest's peak heap resident for a week.
+    """
+    gc.collect()
+    trim = _malloc_trim()
+    if callable(trim):
+        trim(0)
 
 
 def cleanup_job(engine: Engine, now: datetime | None = None) -> int:

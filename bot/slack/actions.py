@@ -6,13 +6,13 @@ everyone until a re-crawl says otherwise.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from bot.match.recommendation import Recommendation, stored_recommendation
 from bot.slack.blocks import (
     ACTION_INTERESTED,
     ACTION_NOT_FOR_ME,
@@ -86,23 +86,9 @@ def record_feedback(
     return state
 
 
-@dataclass
-class StoredPick:
-    """A pick re-read from the database, shaped like match's Recommendation for rendering."""
-
-    issue_id: int
-    repo_full_name: str
-    issue_number: int
-    title: str
-    url: str
-    labels: list[str]
-    reasons: list[str]
-    signals: dict[str, Any] = field(default_factory=dict)
-
-
 def stored_picks(
     session: Session, member_id: int | None, issue_ids: list[int], *, now: datetime | None = None
-) -> tuple[list[StoredPick], dict[int, str]]:
+) -> tuple[list[Recommendation], dict[int, str]]:
     """Cards and states for `issue_ids` (in that order) from the database."""
     if not issue_ids:
         return [], {}
@@ -122,20 +108,8 @@ def stored_picks(
     for issue, repo in rows:
         assert issue.id is not None
         pick = picks.get(issue.id)
-        created = issue.created_at
-        by_id[issue.id] = StoredPick(
-            issue_id=issue.id,
-            repo_full_name=repo.full_name,
-            issue_number=issue.number,
-            title=issue.title,
-            url=issue.url,
-            labels=list(issue.labels or []),
-            reasons=list(pick.reasons or []) if pick else [],
-            signals={
-                "age_days": (now - created).days if created else None,
-                "comments": issue.comments_count,
-                "maintainer_response_hours": repo.maintainer_response_hours,
-            },
+        by_id[issue.id] = stored_recommendation(
+            issue, repo, now=now, member_id=member_id, reasons=pick.reasons if pick else None
         )
     ordered = [by_id[i] for i in issue_ids if i in by_id]
     states = {i: p.state for i, p in picks.items() if p.state != "shown"}

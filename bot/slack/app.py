@@ -308,7 +308,14 @@ def register(
     ) -> None:
         team_id, user_id = _team(context, body), _user(context, body)
         values = (view.get("state") or {}).get("values") or {}
-        errors = save_profile(engine, team_id, user_id, values)
+        errors = save_profile(
+            engine,
+            team_id,
+            user_id,
+            values,
+            settings=settings,
+            on_inferred=lambda: publish_home(client, team_id, user_id),
+        )
         if errors:
             ack(response_action="errors", errors=errors)
             return

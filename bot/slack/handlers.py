@@ -263,7 +263,8 @@ def inference_line(member: Member) -> str:
     """What GitHub told us about the member's stack, as one escaped sentence ("" if nothing)."""
     inferred = member.inferred or {}
     if inferred.get("error"):
-        return mrkdwn_escape(f"Last GitHub check failed: {inferred['error']}.")
+        error = str(inferred["error"]).rstrip(".")
+        return mrkdwn_escape(f"Last GitHub check failed: {error}.")
     if not inferred.get("explanation"):
         return ""
     terms = inferred_terms(member, skip_typed=False)[:MAX_INFERRED_TERMS]
@@ -278,7 +279,7 @@ def github_summary(member: Member | None) -> str:
     """`login`, with the last failed GitHub check if any (escaped), or "not linked"."""
     if member is None or not member.github_login:
         return "not linked"
-    error = (member.inferred or {}).get("error")
+    error = str((member.inferred or {}).get("error") or "").rstrip(".")
     suffix = f" (last GitHub check failed: {error})" if error else ""
     return mrkdwn_escape(f"{member.github_login}{suffix}")
 
@@ -305,7 +306,7 @@ def _set_github(command: c.SetGitHub, ctx: CommandContext) -> Reply:
     try:
         inferred = infer_github_stack(command.login, ctx.settings)
     except GitHubLookupError as exc:
-        return Reply(text=f"{exc} Nothing changed.")
+        return Reply(text=f"{mrkdwn_escape(str(exc))} Nothing changed.")
     login = str(inferred.get("login") or command.login)  # GitHub's spelling
     with session_scope(ctx.engine) as session:
         member = _member(session, ctx)

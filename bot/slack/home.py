@@ -222,8 +222,9 @@ def save_profile(
 ) -> dict[str, str]:
     """Validate and store a profile modal submission; returns errors by block_id (empty = ok).
 
-    With `settings`, a newly linked GitHub login's stack is inferred in a background thread
-    (the modal must be acked within 3 s), then `on_inferred()` runs (e.g. to refresh the Home).
+    With `settings`, the stack of a linked GitHub login whose inference is missing, failed or
+    stale is inferred in a background thread (the modal must be acked within 3 s), then
+    `on_inferred()` runs (e.g. to refresh the Home tab).
     """
     errors: dict[str, str] = {}
     stack_text = _value(values, "stack")
@@ -254,7 +255,11 @@ def save_profile(
         set_stack(member, stack_text, stack.languages, stack.topics)
         member.level = level
         set_github(member, github)
-        needs_inference = bool(github) and not member.inferred  # new login, or never read
+        needs_inference = False  # a new login, or one whose inference is missing/failed/old
+        if settings is not None and github:
+            from bot.match.profile import inference_is_fresh
+
+            needs_inference = not inference_is_fresh(member, settings, datetime.now(UTC))
         member.digest_enabled = day != _OFF
         if day != _OFF:
             member.digest_day = day
@@ -262,7 +267,7 @@ def save_profile(
         member.timezone = tz
         member.updated_at = datetime.now(UTC)
         session.add(member)
-    if settings is not None and github and needs_inference:
+    if needs_inference and settings is not None and github:
         threading.Thread(
             target=infer_in_background,
             args=(engine, settings, team_id, user_id, github, on_inferred),

@@ -6,16 +6,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from github import BadCredentialsException, GithubException, RateLimitExceededException
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from bot.config.settings import Settings
-from bot.match.taxonomy import Stack, get_taxonomy, normalize_stack
 from bot.store.models import Delivery, Feedback, Member, Pick, utcnow
+
+if TYPE_CHECKING:  # bot.match is imported on use: an idle server never loads it
+    from bot.match.taxonomy import Stack
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,8 @@ def get_or_create_member(
 
 def parse_stack(text: str) -> Stack:
     """What a member typed (at most `MAX_STACK_TEXT` characters) as canonical terms."""
+    from bot.match.taxonomy import normalize_stack
+
     return normalize_stack(text[:MAX_STACK_TEXT])
 
 
@@ -75,6 +78,8 @@ def set_stack(
     The one way a typed stack is stored (command, profile modal, demo). `languages`/`topics`
     skip parsing when the caller already has them.
     """
+    from bot.match.taxonomy import Stack
+
     if languages is None and topics is None:
         stack = parse_stack(text)
     else:
@@ -96,6 +101,8 @@ class GitHubLookupError(Exception):
 def infer_github_stack(login: str, settings: Settings) -> dict[str, Any]:
     """Infer `login`'s stack from their public repos (`settings.github_api_url`), for
     `Member.inferred`. Raises `GitHubLookupError` with a one-line explanation on any failure."""
+    from github import GithubException  # imported on use: only this path talks to GitHub
+
     from bot.match.profile import infer_from_github
 
     try:
@@ -111,10 +118,11 @@ def infer_github_stack(login: str, settings: Settings) -> dict[str, Any]:
 
 
 def github_error_text(exc: BaseException, login: str) -> str:
-    """A one-line, user-facing description of why GitHub couldn't be read (no secrets)."""
-    from bot.slack.escape import mrkdwn_escape
+    """A one-line, user-facing description of why GitHub couldn't be read (plain text: escape
+    it for mrkdwn; never contains a secret)."""
+    from github import BadCredentialsException, GithubException, RateLimitExceededException
 
-    who = mrkdwn_escape(login)
+    who = login
     if isinstance(exc, RateLimitExceededException):
         reset = (exc.headers or {}).get("x-ratelimit-reset") or ""
         when = ""
@@ -127,7 +135,8 @@ def github_error_text(exc: BaseException, login: str) -> str:
         if exc.status == 404:
             return f"GitHub has no user {who}. Check the spelling."
         return f"GitHub answered {exc.status} when I read {who}'s repos. Try again later."
-    return f"I couldn't reach GitHub ({type(exc).__name__}). Try again later."
+    reason = type(exc).__name__
+    return f"I couldn't reach GitHub to read {who}'s repos ({reason}). Try again later."
 
 
 def set_github(member: Member, login: str | None, inferred: dict[str, Any] | None = None) -> None:
@@ -145,6 +154,8 @@ def set_github(member: Member, login: str | None, inferred: dict[str, Any] | Non
 def inferred_terms(member: Member, *, skip_typed: bool = True) -> list[str]:
     """Display names of the languages then topics inferred from GitHub, strongest first
     (without those the member typed, unless `skip_typed=False`)."""
+    from bot.match.taxonomy import get_taxonomy
+
     inferred = member.inferred or {}
     typed = {*(member.languages or {}), *(member.topics or {})} if skip_typed else set()
     taxonomy = get_taxonomy()

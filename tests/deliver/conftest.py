@@ -1,4 +1,4 @@
-"""Fixtures for delivery tests: a seeded catalog, members, a fake Slack with history, a simple
+"""Fixtures for delivery tests: a seeded catalog, members, the fake Slack, a simple
 stand-in matcher (the delivery logic, not the scoring, is under test here)."""
 
 from __future__ import annotations
@@ -22,36 +22,9 @@ from bot.store.models import Delivery, Issue, Member, Pick, Repository
 MONDAY_9_UTC = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
-class HistoryFakeSlack(FakeSlack):
-    """The fake Slack plus `conversations.history` with message metadata (stand-in until the
-    shared fake stores metadata and answers history itself)."""
-
-    def _m_chat_postMessage(self, args: dict[str, Any], team_id: str) -> dict[str, Any]:
-        result = super()._m_chat_postMessage(args, team_id)
-        if result.get("ok") and args.get("metadata"):
-            self.messages[(result["channel"], result["ts"])]["metadata"] = args["metadata"]
-        return result
-
-    def _m_conversations_history(self, args: dict[str, Any], team_id: str) -> dict[str, Any]:
-        channel = str(args.get("channel", ""))
-        found = [m for (c, _), m in self.messages.items() if c == channel]
-        found.sort(key=lambda m: m["ts"], reverse=True)
-        return {"ok": True, "messages": found[: int(args.get("limit", 100))], "has_more": False}
-
-    def posts(self) -> list[dict[str, Any]]:
-        """Messages that went out (one per successful chat.postMessage)."""
-        return [c.args for c in self.calls_for("chat.postMessage", ok_only=True)]
-
-    def posts_by_channel(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for args in self.posts():
-            counts[args["channel"]] = counts.get(args["channel"], 0) + 1
-        return counts
-
-
 @pytest.fixture
-def slack() -> Iterator[HistoryFakeSlack]:
-    fake = HistoryFakeSlack()
+def slack() -> Iterator[FakeSlack]:
+    fake = FakeSlack()
     fake.start()
     yield fake
     fake.stop()
@@ -70,7 +43,7 @@ def make_sender(slack: FakeSlack, rate: float = 1000.0) -> SlackSender:
 
 
 @pytest.fixture
-def sender(slack: HistoryFakeSlack) -> SlackSender:
+def sender(slack: FakeSlack) -> SlackSender:
     return make_sender(slack)
 
 

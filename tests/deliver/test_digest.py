@@ -12,11 +12,11 @@ from sqlmodel import Session
 
 from bot.config import Settings
 from bot.deliver.digest import run_digest
+from bot.fakes.slack import FakeSlack
 from bot.store.db import make_engine
 from bot.store.models import Delivery, Feedback, Issue, Member, Pick
 from tests.deliver.conftest import (
     MONDAY_9_UTC,
-    HistoryFakeSlack,
     ledger_counts,
     make_sender,
     members_at,
@@ -96,7 +96,7 @@ def test_not_due_before_local_time_or_when_off(engine, settings, slack, sender):
     ],
 )
 def test_crash_after_any_step_then_restart_sends_exactly_once(
-    engine, settings: Settings, slack: HistoryFakeSlack, step, occurrence
+    engine, settings: Settings, slack: FakeSlack, step, occurrence
 ):
     settings.digest.send_concurrency = 1
     seed_issues(engine)
@@ -165,7 +165,7 @@ def test_unreachable_members_are_recorded_and_skipped(engine, settings, slack, s
 
 
 def test_429_storm_delivers_everyone_once(engine, settings):
-    slack = HistoryFakeSlack(workspace_rate_per_s=8)
+    slack = FakeSlack(workspace_rate_per_s=8)
     slack.start()
     try:
         seed_issues(engine)

@@ -46,6 +46,7 @@ def test_success_responses_have_the_keys_the_spec_requires(fake, client):
         "users.info": client.users_info(user="UADMIN"),
         "auth.test": client.auth_test(),
         "usergroups.users.list": client.usergroups_users_list(usergroup="S1"),
+        "conversations.history": client.conversations_history(channel=channel),
     }
     for method, response in answers.items():
         missing = set(SPEC[method]["success_required"]) - set(response.data)
@@ -53,6 +54,32 @@ def test_success_responses_have_the_keys_the_spec_requires(fake, client):
     assert answers["users.info"]["user"]["is_admin"] is True
     assert answers["usergroups.users.list"]["users"] == ["U1", "U2"]
     assert fake.messages[(channel, posted["ts"])]["text"] == "edited"
+
+
+def test_history_lists_newest_first_in_pages_with_metadata_on_request(fake, client):
+    tag = {"event_type": "digest_sent", "event_payload": {"key": "2026-W48:1"}}
+    first = client.chat_postMessage(channel="D1", text="one", metadata=tag)["ts"]
+    client.chat_postMessage(channel="D2", text="elsewhere")
+    second = client.chat_postMessage(channel="D1", text="two")["ts"]
+    third = client.chat_postMessage(channel="D1", text="three")["ts"]
+
+    page = client.conversations_history(channel="D1", limit=2)
+    assert [m["ts"] for m in page["messages"]] == [third, second]
+    assert page["has_more"] is True
+    rest = client.conversations_history(
+        channel="D1", limit=2, cursor=page["response_metadata"]["next_cursor"]
+    )
+    assert [m["text"] for m in rest["messages"]] == ["one"] and rest["has_more"] is False
+    assert "metadata" not in rest["messages"][0]  # Slack hides it unless asked
+
+    client.chat_update(channel="D1", ts=first, text="one, edited")
+    tagged = client.conversations_history(channel="D1", include_all_metadata=True)
+    assert [m.get("metadata") for m in tagged["messages"]] == [None, None, tag]
+    assert fake.posts_by_channel() == {"D1": 3, "D2": 1}
+    assert [p["text"] for p in fake.posts()] == ["one", "elsewhere", "two", "three"]
+    with pytest.raises(SlackApiError) as missing:
+        client.conversations_history(channel="nope")
+    assert missing.value.response["error"] == "channel_not_found"
 
 
 def test_every_call_is_recorded_with_its_arguments(fake, client):

@@ -15,11 +15,11 @@ import pytest
 
 from bot.config import load_settings
 from bot.deliver.digest import run_digest
+from bot.fakes.slack import FakeSlack
 from bot.schedule.leader import PostgresLeaderLock
 from bot.schedule.scheduler import Jobs, SchedulerService
 from bot.store.db import make_engine
 from tests.deliver.conftest import (
-    HistoryFakeSlack,
     make_sender,
     members_at,
     seed_issues,
@@ -126,7 +126,7 @@ def test_two_replicas_started_together_send_one_digest_per_member(pg_url):
         digest={"workspace_rate_per_s": 1000.0},
         schedule={"leader_retry_seconds": 0.1},
     )
-    slack = HistoryFakeSlack()
+    slack = FakeSlack()
     slack.start()
     engines = [make_engine(pg_url), make_engine(pg_url)]
     seed_issues(engines[0])

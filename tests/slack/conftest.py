@@ -3,28 +3,21 @@ and a client that talks to it like Slack does (signed requests)."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
 
 from bot.config.settings import Settings, load_settings
-from bot.fakes.slack import BOT_TOKEN, FakeSlack
-from bot.fakes.slack.client import SlackLike
+from bot.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack
+from bot.fakes.slack.client import SlackLike, start_app
 from bot.slack import admin
-
-sys.path.insert(0, str(Path(__file__).parent))  # for slack_seed
-from slack_seed import SIGNING_SECRET, start_app
-
-TEAM = "T0001"
 
 
 @pytest.fixture
 def fake_slack() -> Iterator[FakeSlack]:
     """A running fake Slack workspace."""
-    fake = FakeSlack(team_id=TEAM)
+    fake = FakeSlack()
     fake.start()
     admin.clear_cache()
     yield fake
@@ -39,6 +32,7 @@ def http_settings(fake_slack: FakeSlack) -> Settings:
         slack_signing_secret=SIGNING_SECRET,
         slack_bot_token=BOT_TOKEN,
         slack_api_url=fake_slack.base_url,
+        github_api_url="http://127.0.0.1:9",  # closed port: no test reaches the real GitHub
     )
 
 

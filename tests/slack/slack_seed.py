@@ -1,21 +1,20 @@
-"""Helpers for Slack tests: synthetic repositories/issues/members, the app over real HTTP."""
+"""Helpers for Slack tests: synthetic repositories, issues and members.
+
+Import as `tests.slack.slack_seed`. The app over HTTP and the Slack-like client are
+`bot.fakes.slack.client.start_app` / `SlackLike`.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from bot.config.settings import Settings
-from bot.fakes.slack import FakeSlack
-from bot.fakes.slack import client as slack_client
-from bot.fakes.slack.client import SlackLike
-from bot.slack.http import SlackHTTPServer
 from bot.store.db import session_scope
 from bot.store.models import Issue, Member, Repository
 
-SIGNING_SECRET = "test-signing-secret"
+__all__ = ["HOSTILE_TITLE", "add_member", "seed_world"]
+
 HOSTILE_TITLE = "Fix <!channel> & <@U999> see <http://evil.example|github.com>"
 
 
@@ -82,10 +81,3 @@ def add_member(engine: Engine, user_id: str = "U0001", team_id: str = "T0001", *
         session.flush()
         assert member.id is not None
         return member.id
-
-
-def start_app(
-    settings: Settings, engine: Engine, fake: FakeSlack, **kwargs: Any
-) -> tuple[SlackHTTPServer, SlackLike]:
-    """The app over real HTTP (HTTP mode), signing with the test secret."""
-    return slack_client.start_app(settings, engine, fake, SIGNING_SECRET, **kwargs)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from slack_seed import add_member, seed_world
 from sqlmodel import Session, select
 
 from bot.fakes.slack import signing as s
 from bot.slack.actions import stored_picks
 from bot.slack.blocks import pick_blocks
 from bot.store.models import Feedback, Issue, Member, Pick
+from tests.slack.slack_seed import add_member, seed_world
 
 
 def _dm_with_picks(engine, fake_slack, member_id, issue_ids):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from slack_seed import add_member, seed_world, start_app
 from sqlmodel import Session, select
 
+from bot.fakes.github import FakeGitHub, World
 from bot.fakes.slack import FakeSlack
+from bot.fakes.slack.client import start_app
 from bot.store.models import Issue, Member, Pick
+from tests.slack.slack_seed import add_member, seed_world
 
 
 def member(engine, user_id: str = "U0001") -> Member | None:
@@ -62,14 +64,23 @@ def test_level_good_and_bad(slack, engine, fake_slack):
     assert "some" in slack.reply("level")["text"]
 
 
-def test_github_link_unlink_and_bad_login(slack, engine):
-    assert "octo-cat" in slack.reply("github https://github.com/octo-cat")["text"]
-    assert member(engine).github_login == "octo-cat"
-    assert "isn't a GitHub login" in slack.reply("github -bad-")["text"]
-    assert member(engine).github_login == "octo-cat"
-    assert "octo-cat" in slack.reply("github")["text"]
-    slack.reply("github off")
-    assert member(engine).github_login is None
+def test_github_link_unlink_and_bad_login(http_settings, engine, fake_slack):
+    world = World()
+    world.add_repo("octo-cat/tools", languages={"Python": 1_000})
+    with FakeGitHub(world) as github:
+        settings = http_settings.model_copy(update={"github_api_url": github.base_url})
+        server, slack = start_app(settings, engine, fake_slack)
+        try:
+            assert "octo-cat" in slack.reply("github https://github.com/octo-cat")["text"]
+            assert member(engine).github_login == "octo-cat"
+            assert "isn't a GitHub login" in slack.reply("github -bad-")["text"]
+            assert member(engine).github_login == "octo-cat"
+            assert "octo-cat" in slack.reply("github")["text"]
+            slack.reply("github off")
+            assert member(engine).github_login is None
+        finally:
+            slack.close()
+            server.stop()
 
 
 def test_digest_schedule_off_and_bad(slack, engine):

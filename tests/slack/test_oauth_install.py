@@ -8,10 +8,10 @@ import re
 import httpx
 from slack_sdk import WebClient
 from slack_sdk.oauth.installation_store import Installation
-from slack_seed import SIGNING_SECRET
 from sqlmodel import Session, select
 
 from bot.config.settings import load_settings
+from bot.fakes.slack import SIGNING_SECRET
 from bot.fakes.slack.client import SlackLike
 from bot.slack.app import build_app
 from bot.slack.http import SlackHTTPServer

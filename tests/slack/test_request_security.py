@@ -7,10 +7,10 @@ import time
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from slack_seed import SIGNING_SECRET
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from bot.fakes.slack import SIGNING_SECRET
 from bot.fakes.slack import signing as s
 from bot.slack import commands as c
 from bot.store.models import Member

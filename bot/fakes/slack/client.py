@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 from sqlalchemy.engine import Engine
 
 from bot.config import Settings
-from bot.fakes.slack import BOT_TOKEN, FakeSlack
+from bot.fakes.slack import BOT_TOKEN, SIGNING_SECRET, TEAM_ID, FakeSlack
 from bot.fakes.slack import signing as s
 from bot.slack.app import build_app
 from bot.slack.http import SlackHTTPServer
@@ -20,7 +20,9 @@ from bot.slack.http import SlackHTTPServer
 class SlackLike:
     """Sends slash commands, clicks and events to the app; reads replies from the fake Slack."""
 
-    def __init__(self, url: str, fake: FakeSlack, secret: str, team_id: str = "T0001") -> None:
+    def __init__(
+        self, url: str, fake: FakeSlack, secret: str = SIGNING_SECRET, team_id: str = TEAM_ID
+    ) -> None:
         self.url = url
         self.fake = fake
         self.secret = secret
@@ -31,18 +33,28 @@ class SlackLike:
         """POST a raw body with the given headers to the app."""
         return self.http.post(self.url, content=body, headers=headers)
 
-    def command(
-        self, text: str, *, user_id: str = "U0001", team_id: str | None = None
-    ) -> httpx.Response:
-        """Send `/matchmaker text` as `user_id`."""
+    def signed_command(
+        self,
+        text: str,
+        *,
+        user_id: str = "U0001",
+        team_id: str | None = None,
+        response_url: str | None = None,
+    ) -> tuple[str, dict[str, str]]:
+        """Body and headers of a signed `/matchmaker text` request from `user_id`."""
         form = s.slash_command_form(
             text,
             user_id=user_id,
             team_id=team_id or self.team_id,
-            response_url=self.fake.response_url(),
+            response_url=response_url or self.fake.response_url(),
         )
-        body, headers = s.signed(self.secret, form=form)
-        return self.post(body, headers)
+        return s.signed(self.secret, form=form)
+
+    def command(
+        self, text: str, *, user_id: str = "U0001", team_id: str | None = None
+    ) -> httpx.Response:
+        """Send `/matchmaker text` as `user_id`."""
+        return self.post(*self.signed_command(text, user_id=user_id, team_id=team_id))
 
     def reply(self, text: str, **kwargs: Any) -> dict[str, Any]:
         """Run a command and return its ephemeral reply (ack body or response_url post)."""
@@ -100,12 +112,22 @@ class SlackLike:
         self.http.close()
 
 
+def http_server(settings: Settings, engine: Engine, api_url: str, **kwargs: Any) -> SlackHTTPServer:
+    """The Bolt app in HTTP mode on a free port (not started), its Web API client at `api_url`.
+
+    `kwargs` go to `build_app` (e.g. `recommender=`, `crawler=`).
+    """
+    client = WebClient(token=BOT_TOKEN, base_url=api_url)
+    return SlackHTTPServer(build_app(settings, engine, client, **kwargs), port=0)
+
+
 def start_app(
-    settings: Settings, engine: Engine, fake: FakeSlack, secret: str, **kwargs: Any
+    settings: Settings, engine: Engine, fake: FakeSlack, secret: str | None = None, **kwargs: Any
 ) -> tuple[SlackHTTPServer, SlackLike]:
-    """Serve the Bolt app in HTTP mode on a free port, with its Web API client on the fake."""
-    client = WebClient(token=BOT_TOKEN, base_url=fake.base_url)
-    app = build_app(settings, engine, client, **kwargs)
-    server = SlackHTTPServer(app, port=0)
+    """Serve the app over HTTP against the fake Slack; a client signing with `secret`
+    (default: the settings' signing secret, else `SIGNING_SECRET`)."""
+    if secret is None and settings.slack_signing_secret is not None:
+        secret = settings.slack_signing_secret.get_secret_value()
+    server = http_server(settings, engine, fake.base_url, **kwargs)
     url = server.start()
-    return server, SlackLike(url, fake, secret, team_id=fake.team_id)
+    return server, SlackLike(url, fake, secret or SIGNING_SECRET, team_id=fake.team_id)

@@ -7,6 +7,9 @@
 workspace limits of `chat.postMessage` answer 429 like Slack does. Response shapes follow
 Slack's OpenAPI spec (see tests/fixtures/slack-api/). `response_url(...)` gives URLs for
 slash-command and interactivity replies; they are recorded as method `"response_url"`.
+Posted messages keep their `metadata`; `conversations.history` lists a channel's messages newest
+first (`limit`, `cursor`; metadata only with `include_all_metadata`), and `posts()` /
+`posts_by_channel()` tell what went out.
 Socket Mode: `apps.connections.open` returns a `ws://` URL; `send_envelope()` pushes an envelope
 to the connected app and returns its ack.
 """
@@ -20,7 +23,7 @@ import json
 import threading
 import time
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -36,6 +39,7 @@ BOT_ID = "BBOT0001"
 APP_ID = "A0MATCH"
 BOT_TOKEN = "xoxb-fake-bot-token"
 APP_TOKEN = "xapp-fake-app-token"
+SIGNING_SECRET = "fake-signing-secret"  # what Slack-like requests to the app are signed with
 
 # Methods that post a message into a channel (subject to the channel/workspace limits).
 POSTING_METHODS = frozenset({"chat.postMessage"})
@@ -203,6 +207,14 @@ class FakeSlack:
                     raise TimeoutError(f"{method}: {len(found)} of {count} calls after {timeout}s")
                 self._changed.wait(left)
 
+    def posts(self) -> list[dict[str, Any]]:
+        """Arguments of the messages that went out (one per successful chat.postMessage)."""
+        return [c.args for c in self.calls_for("chat.postMessage", ok_only=True)]
+
+    def posts_by_channel(self) -> dict[str, int]:
+        """How many messages went out per channel."""
+        return dict(Counter(str(args.get("channel", "")) for args in self.posts()))
+
     def reset_calls(self) -> None:
         """Forget recorded calls (not users, messages or faults)."""
         with self._lock:
@@ -227,7 +239,7 @@ class FakeSlack:
                     args.update(body)
             else:
                 args.update(dict(parse_qsl(raw, keep_blank_values=True)))
-        for key in ("blocks", "view", "users", "attachments"):
+        for key in ("blocks", "view", "users", "attachments", "metadata"):
             value = args.get(key)
             if isinstance(value, str) and value[:1] in "[{":
                 with contextlib.suppress(ValueError):
@@ -329,7 +341,7 @@ class FakeSlack:
     # -- Web API methods (shapes from Slack's OpenAPI spec) ------------------------------------
 
     def _message(self, args: dict[str, Any], ts: str) -> dict[str, Any]:
-        return {
+        message = {
             "type": "message",
             "subtype": "bot_message",
             "text": args.get("text", ""),
@@ -338,6 +350,9 @@ class FakeSlack:
             "bot_id": BOT_ID,
             "user": BOT_USER_ID,
         }
+        if isinstance(args.get("metadata"), dict):
+            message["metadata"] = args["metadata"]
+        return message
 
     @staticmethod
     def _missing_text(args: dict[str, Any]) -> bool:
@@ -365,9 +380,40 @@ class FakeSlack:
         if (channel, ts) not in self.messages:
             return {"ok": False, "error": "message_not_found"}
         message = self._message(args, ts)
+        if "metadata" in self.messages[(channel, ts)] and "metadata" not in message:
+            message["metadata"] = self.messages[(channel, ts)]["metadata"]
         self.messages[(channel, ts)] = message
         text = message["text"]
         return {"ok": True, "channel": channel, "ts": ts, "text": text, "message": message}
+
+    def _m_conversations_history(self, args: dict[str, Any], team_id: str) -> dict[str, Any]:
+        """A channel's messages, newest first, `limit` (default 100) a page from `cursor`."""
+        channel = str(args.get("channel", ""))
+        if not self._channel_ok(channel):
+            return {"ok": False, "error": "channel_not_found"}
+        try:
+            limit = min(max(int(args.get("limit") or 100), 1), 999)
+            start = int(args.get("cursor") or 0)
+        except ValueError:
+            return {"ok": False, "error": "invalid_arguments"}
+        found = sorted(
+            (m for (c, _), m in self.messages.items() if c == channel),
+            key=lambda m: float(m["ts"]),
+            reverse=True,
+        )
+        page = found[start : start + limit]
+        if str(args.get("include_all_metadata", "")).lower() not in ("1", "true"):
+            page = [{k: v for k, v in m.items() if k != "metadata"} for m in page]
+        has_more = start + limit < len(found)
+        return {
+            "ok": True,
+            "messages": page,
+            "has_more": has_more,
+            "pin_count": 0,
+            "channel_actions_ts": None,
+            "channel_actions_count": 0,
+            "response_metadata": {"next_cursor": str(start + limit) if has_more else ""},
+        }
 
     def _m_chat_postEphemeral(self, args: dict[str, Any], team_id: str) -> dict[str, Any]:
         if not self._channel_ok(str(args.get("channel", ""))):
