@@ -3,8 +3,6 @@ obtained with PyGithub's auth helpers (app id + private key + installation id)."
 
 from __future__ import annotations
 
-from github import Auth, GithubException, GithubIntegration
-
 from bot.config import Settings
 from bot.github.client import GitHubError
 
@@ -22,6 +20,9 @@ def crawl_token(settings: Settings) -> str | None:
         return None
     if settings.github_app_installation_id is None:
         raise GitHubError("github_app_installation_id is required with a GitHub App key")
+    # PyGithub (and its crypto stack) only when an App is configured: keeps `serve` small.
+    from github import Auth, GithubException, GithubIntegration
+
     integration = GithubIntegration(
         auth=Auth.AppAuth(settings.github_app_id, key.get_secret_value()),
         base_url=settings.github_api_url,
