@@ -25,6 +25,7 @@ from bot.slack.blocks import (
 )
 from bot.slack.handlers import github_summary, pick_line, stack_summary
 from bot.slack.profile import (
+    WEEKDAY_NAMES,
     GitHubLookupError,
     describe_schedule,
     find_member,
@@ -190,16 +191,7 @@ def profile_modal(engine: Engine, team_id: str, user_id: str) -> dict[str, Any]:
     }
 
 
-_DAYS = {
-    "mon": "Monday",
-    "tue": "Tuesday",
-    "wed": "Wednesday",
-    "thu": "Thursday",
-    "fri": "Friday",
-    "sat": "Saturday",
-    "sun": "Sunday",
-    _OFF: "Off",
-}
+_DAYS = {**WEEKDAY_NAMES, _OFF: "Off"}
 
 
 def _value(values: dict[str, Any], block_id: str) -> str:
