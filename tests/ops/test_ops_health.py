@@ -189,4 +189,5 @@ def test_stop_releases_the_port(engine: Engine) -> None:
     server.stop()
     server.stop()  # idempotent
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", port))  # free again
+        sock.bind(("127.0.0.1", port))  # raises OSError if the port were still taken
+        assert sock.getsockname()[1] == port
