@@ -21,8 +21,8 @@ log = structlog.get_logger(__name__)
 
 WITHDRAWN = "withdrawn"  # Pick.state of a pick replaced before sending (issue became unavailable)
 
-# (engine, settings, issues) -> None: refresh these issues' rows from GitHub.
-Rechecker = Callable[[Engine, Settings, list[Issue]], None]
+# (engine, settings, issues, now) -> None: refresh these issues' rows from GitHub as of `now`.
+Rechecker = Callable[[Engine, Settings, list[Issue], datetime], None]
 # (session, settings, member_ids, n, now) -> {member_id: [Recommendation-like]}
 Recommender = Callable[..., dict[int, list[Any]]]
 
@@ -122,7 +122,9 @@ def load_content(
     return picks
 
 
-def default_rechecker(engine: Engine, settings: Settings, issues: list[Issue]) -> None:
+def default_rechecker(
+    engine: Engine, settings: Settings, issues: list[Issue], now: datetime
+) -> None:
     """Refresh issues from GitHub with the crawl stage's single-repository crawl.
 
     Each repository is crawled once (that refreshes all its issues, so later members' picks
@@ -145,7 +147,7 @@ def default_rechecker(engine: Engine, settings: Settings, issues: list[Issue]) -
         ).all()
     for name in names:
         try:
-            crawl(engine, settings, repo=name)
+            crawl(engine, settings, repo=name, now=now)
         except Exception as exc:  # a failed re-check never blocks a digest
             log.warning("recheck_failed", repo=name, error=type(exc).__name__)
 
@@ -178,7 +180,7 @@ def recheck_and_substitute(
         )
     if not stale:
         return 0
-    rechecker(engine, settings, stale)
+    rechecker(engine, settings, stale, now)
     with Session(engine) as session, session.begin():
         current = list(
             session.execute(

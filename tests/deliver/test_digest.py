@@ -200,7 +200,7 @@ def test_stale_pick_that_was_taken_is_replaced_before_sending(engine, settings, 
     seed_members(engine, members_at(1))
     rechecked: list[int] = []
 
-    def rechecker(engine_, settings_, issues):
+    def rechecker(engine_, settings_, issues, now_):
         rechecked.extend(i.id for i in issues)
         with Session(engine_) as session:  # GitHub says: the first pick got an assignee
             first = session.get(Issue, min(i.id for i in issues))

@@ -24,7 +24,7 @@ def test_weekly_digests_with_the_real_matcher_never_repeat_an_issue(
     for week in range(2):
         now = MONDAY_9_UTC + timedelta(weeks=week)
         report = run_digest(
-            engine, settings, sender, now=now, rechecker=lambda e, s, i: rechecked.extend(i)
+            engine, settings, sender, now=now, rechecker=lambda e, s, i, now: rechecked.extend(i)
         )
         assert report.sent == 3, report.summary()
     assert slack.posts_by_channel() == {"D00001": 2, "D00002": 2, "D00003": 2}

@@ -95,4 +95,4 @@ def test_recheck_without_a_github_token_keeps_stored_data(engine):
     seed_issues(engine, count=2)
     with Session(engine) as session:
         issues = list(session.scalars(select(Issue)))
-    default_rechecker(engine, load_settings(), issues)  # must not try the network
+    default_rechecker(engine, load_settings(), issues, MONDAY_9_UTC)  # must not try the network
