@@ -83,7 +83,6 @@ def synthetic(members: int, issues: int, repos: int, seed: int = 7):  # type: ig
         assignment_activity=t - rng.random(n) * 200 * day,
         open_prs=(rng.random(n) < 0.1).astype(np.int32),
         claimed=rng.random(n) < 0.05,
-        reported_taken=rng.random(n) < 0.01,
         archived=rng.random(n) < 0.02,
         disabled=np.zeros(n, bool),
         pushed_at=t - rng.random(n) * 500 * day,

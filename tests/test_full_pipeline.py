@@ -8,6 +8,7 @@ me" → next week's digest changes accordingly → `/matchmaker status` shows th
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -25,7 +26,7 @@ from bot.fakes.github.world import demo_world
 from bot.fakes.slack import BOT_TOKEN, FakeSlack
 from bot.fakes.slack.client import start_app
 from bot.github.crawl import crawl
-from bot.store.models import Issue, Member, Pick, Repository
+from bot.store.models import Issue, Member, Pick, Repository, TakenReport
 from tests.conftest import shared_data
 
 SIGNING_SECRET = "pipeline-signing-secret"
@@ -80,6 +81,16 @@ def _issue_ids(message: dict[str, Any]) -> list[int]:
     ]
 
 
+def _wait_for_recheck(engine: Engine) -> None:
+    """The click's GitHub re-check runs after the card update: wait (≤ 10 s) until it is stored."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with Session(engine) as session:
+            if session.exec(select(TakenReport).where(TakenReport.checked_at != None)).first():  # noqa: E711
+                return
+        time.sleep(0.05)
+
+
 def test_catalog_to_digest_to_feedback_to_next_digest(
     engine: Engine, world_servers: tuple[FakeGitHub, FakeSlack]
 ) -> None:
@@ -99,7 +110,11 @@ def test_catalog_to_digest_to_feedback_to_next_digest(
     with Session(engine) as session:
         assert len(session.exec(select(Repository)).all()) == 135
 
-    server, member_slack = start_app(settings, engine, slack, SIGNING_SECRET)
+    # the Slack app's listeners read this clock (the world's), not the machine's
+    clock = [now]
+    server, member_slack = start_app(
+        settings, engine, slack, SIGNING_SECRET, clock=lambda: clock[0]
+    )
     try:
         # the member tells the bot their stack and level over /matchmaker
         assert "Saved" in str(member_slack.reply("stack python, postgres", user_id=USER))
@@ -120,10 +135,17 @@ def test_catalog_to_digest_to_feedback_to_next_digest(
             )
             assert member_slack.click(payload).status_code == 200
         slack.wait_for("chat.update", 2)
+        _wait_for_recheck(engine)
         with Session(engine) as session:
-            taken = session.get(Issue, week1[0])
-            assert taken is not None and taken.reported_taken_at is not None
             member = session.exec(select(Member).where(Member.slack_user_id == USER)).one()
+            (report,) = session.exec(select(TakenReport)).all()
+            assert (report.member_id, report.issue_id, report.team_id) == (
+                member.id,
+                week1[0],
+                TEAM,
+            )
+            assert report.reported_at == now
+            assert report.github_reason is not None  # re-checked on (the fake) GitHub at once
             states = {
                 p.issue_id: p.state
                 for p in session.exec(select(Pick).where(Pick.member_id == member.id)).all()
@@ -133,6 +155,7 @@ def test_catalog_to_digest_to_feedback_to_next_digest(
         assert states[week1[1]] == "not_for_me"
 
         # week 2 digest: none of last week's issues again, not the rejected repository
+        clock[0] = now + timedelta(days=7)
         second = run_digest(
             engine, settings, sender, now=now + timedelta(days=7), force=True, members=[USER]
         )
@@ -144,15 +167,13 @@ def test_catalog_to_digest_to_feedback_to_next_digest(
             week2_repos = {session.get(Issue, i).repository_id for i in week2}  # type: ignore[union-attr]
         assert rejected_repo not in week2_repos
 
-        # another member never gets the issue reported as taken
-        member_slack.reply("stack python, postgres", user_id="U0OTHER")
-        others = member_slack.reply("picks 10", user_id="U0OTHER")
-        assert f'"value": "{week1[0]}"' not in json.dumps(others.get("blocks", []))
-
         # /matchmaker status shows the outcomes of the clicks
         status = json.dumps(member_slack.reply("status", user_id=USER))
         assert "already taken" in status
         assert "not for me" in status
+        # the reporter never gets the issue reported as taken, not even on demand
+        mine = member_slack.reply("picks 10", user_id=USER)
+        assert mine.get("blocks") and f'"value": "{week1[0]}"' not in json.dumps(mine["blocks"])
     finally:
         member_slack.close()
         server.stop()

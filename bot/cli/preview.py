@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import typer
 from rich.table import Table
 from rich.text import Text
@@ -36,6 +38,7 @@ def preview(
     except TaxonomyError as exc:
         raise fail(f"invalid taxonomy: {exc}", code=2) from None
     current = settings()
+    now = datetime.now(UTC)  # the command's one clock reading
     with database_errors(), session_scope(engine()) as session:
         if stack is not None:
             level_key = level.strip().lower()
@@ -49,7 +52,7 @@ def preview(
                 )
             if parsed.empty:
                 raise fail(f'no known language or topic in {stack!r}; try e.g. "python, postgres"')
-            result = rank_profiles(session, current, [profile], n, spread=False)
+            result = rank_profiles(session, current, [profile], n, now=now, spread=False)
             picks, stats = result.picks[0], result.stats
             title = f"Picks for {_describe(profile)}"
         else:
@@ -59,7 +62,7 @@ def preview(
             if row is None or row.id is None:
                 raise fail(f"no member with Slack id {member!r} (members join via /matchmaker)")
             profile = profile_from_member(row, taxonomy)
-            picks = recommend(session, current, [row.id], n).get(row.id, [])
+            picks = recommend(session, current, [row.id], n, now=now).get(row.id, [])
             stats = None
             title = f"Next picks for {row.display_name or row.slack_user_id}: {_describe(profile)}"
     _print(title, picks, stats)

@@ -168,6 +168,9 @@ class MatchSettings(BaseModel):
     candidates_per_member: int = Field(default=32, ge=4, le=500)  # repositories kept per member
     inference_cache_days: int = Field(default=7, ge=0)  # re-read a member's GitHub after N days
     inference_max_repos: int = Field(default=30, ge=1, le=100)  # own repos read per inference
+    # "Already taken": distinct reporters of one workspace that hide an unconfirmed issue there
+    taken_reporters_needed: int = Field(default=2, ge=1)
+    taken_reports_per_hour: int = Field(default=10, ge=1)  # per member; past it nothing is stored
 
 
 def _config_file() -> Path | None:

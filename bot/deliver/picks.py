@@ -13,9 +13,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.config import Settings
+from bot.core.availability import Policy, Viewer, issue_reasons
 from bot.deliver.ledger import add_picks
 from bot.match.recommendation import Recommendation, stored_recommendation
-from bot.store.models import Issue, Pick, Repository
+from bot.store.models import Issue, Member, Pick, Repository
 
 log = structlog.get_logger(__name__)
 
@@ -25,18 +26,6 @@ WITHDRAWN = "withdrawn"  # Pick.state of a pick replaced before sending (issue b
 Rechecker = Callable[[Engine, Settings, list[Issue], datetime], None]
 # (session, settings, member_ids, n, now) -> {member_id: [Recommendation-like]}
 Recommender = Callable[..., dict[int, list[Any]]]
-
-
-def is_available(issue: Issue) -> bool:
-    """Still takeable: open, not a PR, nobody assigned, no open PR, no claim, not reported."""
-    return (
-        issue.state == "open"
-        and not issue.is_pull_request
-        and not issue.assignees
-        and issue.open_pr_count == 0
-        and not issue.claimed
-        and issue.reported_taken_at is None
-    )
 
 
 def load_picks(session: Session, delivery_id: int, now: datetime) -> list[Recommendation]:
@@ -189,7 +178,12 @@ def recheck_and_substitute(
                 .where(Pick.delivery_id == delivery_id, Pick.state != WITHDRAWN)  # type: ignore[arg-type]
             )
         )
-        gone = [pick for pick, issue in current if not is_available(issue)]
+        member = session.get(Member, member_id)
+        viewer = Viewer(member_id, member.team_id if member else "")
+        reasons = issue_reasons(
+            session, [issue.id for _, issue in current], Policy.at(settings, now), viewer
+        )
+        gone = [pick for pick, issue in current if reasons.get(issue.id) is not None]
         if not gone:
             return 0
         keep = {issue.id for _, issue in current}

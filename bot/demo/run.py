@@ -120,7 +120,7 @@ def run_demo(
             with session_scope(engine) as session:
                 recs = recommend(session, current, list(ids.values()), n=picks, now=now)
                 for member_picks in recs.values():
-                    record_picks(session, member_picks, "digest")
+                    record_picks(session, member_picks, "digest", now=now)
         finally:
             engine.dispose()
         result = DemoResult(database=database, lists=lists, crawl=report)

@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -96,6 +97,7 @@ class GitHubClient:
         timeout: float = 30.0,
         sleep: Callable[[float], None] = time.sleep,
         backoff_base: float = 0.5,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         headers = {
             "Accept": "application/vnd.github+json",
@@ -117,6 +119,7 @@ class GitHubClient:
         self.max_attempts = max_attempts
         self.backoff_base = backoff_base
         self._sleep = sleep
+        self._clock = clock  # epoch seconds, only when a response carries no Date header
         self._slots = threading.BoundedSemaphore(concurrency)
         self._lock = threading.Lock()
 
@@ -217,11 +220,16 @@ class GitHubClient:
             log.warning("github.secondary_limit", wait_s=delay, status=response.status_code)
             raise _Retry("secondary rate limit", delay)
         if headers.get("X-RateLimit-Remaining") == "0" or "rate limit" in message.lower():
-            self._wait_for_reset(headers.get("X-RateLimit-Reset"), message)
+            self._wait_for_reset(headers.get("X-RateLimit-Reset"), message, _server_time(response))
 
-    def _wait_for_reset(self, reset_header: str | None, message: str) -> None:
+    def _wait_for_reset(
+        self, reset_header: str | None, message: str, server_now: float | None = None
+    ) -> None:
+        """Wait until GitHub's reset time, measured on GitHub's clock (its `Date` header) so a
+        skewed local clock does not matter; the injected clock only without that header."""
         reset = float(reset_header) if reset_header and reset_header.isdigit() else None
-        wait = (reset - time.time() + 1) if reset else None
+        now = server_now if server_now is not None else self._clock()
+        wait = (reset - now + 1) if reset else None
         if wait is not None and wait <= self.max_wait:
             log.warning("github.rate_limited", wait_s=round(max(wait, 0), 1))
             raise _Retry("primary rate limit", max(wait, 0.0))
@@ -267,6 +275,17 @@ class GitHubClient:
                 self.usage.spent["graphql"] = self.usage.spent.get("graphql", 0) + cost
             return GraphQLResult(body.get("data") or {}, errors)
         raise RateLimited("GraphQL RATE_LIMITED after waiting for the reset")
+
+
+def _server_time(response: httpx.Response) -> float | None:
+    """Epoch seconds of the response's `Date` header (None when absent or malformed)."""
+    value = response.headers.get("Date")
+    if not value:
+        return None
+    try:
+        return parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError):
+        return None
 
 
 def _message(response: httpx.Response) -> str:

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from bot.config import Settings
 from bot.config.settings import GitHubSettings
+from bot.core.availability import Policy
 from bot.github.client import GitHubClient
 from bot.github.labels import BeginnerLabels
 from bot.github.persist import CrawlStore
@@ -35,6 +36,7 @@ class BaseCrawler:
         gh = settings.github
         self.vocabulary = BeginnerLabels(gh.beginner_labels, gh.extra_labels)
         self.stale = timedelta(days=gh.stale_assignment_days)
+        self.policy = Policy.at(settings, now)  # availability rules at the crawl's clock
         self.configure(gh)
 
     def configure(self, gh: GitHubSettings) -> None:

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 import structlog
 
 from bot.config.settings import GitHubSettings
+from bot.core.availability import count_available
 from bot.github import queries
 from bot.github.client import (
     BudgetExhausted,
@@ -280,14 +281,7 @@ class GraphQLCrawler(BaseCrawler):
             self._recheck(state, vanished)
         self.store.save_repo(target, values)  # fingerprint last: a crash before re-crawls it
         self.report.repos_done += 1
-        self.report.issues_available += sum(
-            1
-            for v in state.issues
-            if not v["assignees"]
-            and not v["open_pr_count"]
-            and not v["claimed"]
-            and not v["locked"]
-        )
+        self.report.issues_available += count_available(state.issues, values, self.policy)
 
     def _recheck(self, state: RepoState, numbers: list[int]) -> None:
         """Look up issues that are no longer returned: closed, unlabelled or gone."""

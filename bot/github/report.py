@@ -17,7 +17,7 @@ class CrawlReport:
     repos_unchanged: int = 0  # skipped by the change check
     repos_failed: int = 0
     issues_seen: int = 0
-    issues_available: int = 0  # open, unassigned, no open PR, not claimed, not locked
+    issues_available: int = 0  # crawled issues that pass the availability module's issue rules
     issues_rechecked: int = 0  # left the label query and were looked up
     issues_closed: int = 0  # of those: closed, unlabelled or gone
     requests: int = 0

@@ -17,6 +17,7 @@ from typing import Any
 import structlog
 
 from bot.config.settings import GitHubSettings
+from bot.core.availability import count_available
 from bot.github.client import GitHubError, NotFound
 from bot.github.crawler_base import BaseCrawler
 from bot.github.labels import normalize_label
@@ -189,14 +190,7 @@ class RestCrawler(BaseCrawler):
         )
         self.store.save_repo(target, values)
         self.report.repos_done += 1
-        self.report.issues_available += sum(
-            1
-            for v in issues
-            if not v["assignees"]
-            and not v.get("open_pr_count")
-            and not v.get("claimed")
-            and not v["locked"]
-        )
+        self.report.issues_available += count_available(issues, values, self.policy)
 
     def _details(
         self, owner_repo: str, item: dict[str, Any]

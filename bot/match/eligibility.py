@@ -1,8 +1,9 @@
 """Hard filters: which issues may be shown at all, and to which member. Every rule has a code.
 
-Issue-level rules (same for every member) give each issue its *first* failing reason, so the
-counts add up to the number of issues. Member-level rules (already sent, not for me, level) are
-counted per (member, issue) pair.
+Issue-level rules (same for every member, from `bot.core.availability`) give each issue its
+*first* failing reason, so the counts add up to the number of issues. Member-level rules (the
+availability module's viewer rules, already sent, not for me, level) are counted per
+(member, issue) pair.
 """
 
 from __future__ import annotations
@@ -15,24 +16,14 @@ from datetime import datetime
 import numpy as np
 
 from bot.config import Settings
+from bot.core.availability import ISSUE_RULES, VIEWER_RULES, Policy, reason_codes
 from bot.match.issues import IssueTable
 
-DAY = 86_400.0
-
-# Issue-level reasons, in the order they are checked.
-ISSUE_REASONS: tuple[str, ...] = (
-    "closed",
-    "pull_request",
-    "locked",
-    "repo_archived",
-    "repo_disabled",
-    "repo_inactive",
-    "assigned",
-    "linked_pr",
-    "claimed",
-    "reported_taken",
-)
-MEMBER_REASONS: tuple[str, ...] = ("already_sent", "not_for_me", "level")
+# Issue-level reasons, in the order they are checked (the availability module's issue rules).
+ISSUE_REASONS: tuple[str, ...] = tuple(rule.reason.value for rule in ISSUE_RULES)
+# Per (member, issue) pair: the availability module's viewer rules, then the matcher's own.
+VIEWER_REASONS: tuple[str, ...] = tuple(rule.reason.value for rule in VIEWER_RULES)
+MEMBER_REASONS: tuple[str, ...] = (*VIEWER_REASONS, "already_sent", "not_for_me", "level")
 
 LEVELS: tuple[str, ...] = ("first-timer", "some", "experienced")
 LEVEL_ALIASES = {
@@ -66,27 +57,7 @@ class EligibilityStats:
 
 def issue_reason_codes(table: IssueTable, settings: Settings, now: datetime) -> np.ndarray:
     """Per issue: 0 when available, else 1 + index of the first failing rule in ISSUE_REASONS."""
-    t = now.timestamp()
-    inactive_before = t - settings.github.inactive_after_days * DAY
-    stale_before = t - settings.github.stale_assignment_days * DAY
-    # An assignment is still live unless its newest sign of life is older than the threshold.
-    live_assignment = table.assigned & ~(table.assignment_activity < stale_before)
-    checks = (
-        ~table.open,
-        table.is_pr,
-        table.locked,
-        table.archived,
-        table.disabled,
-        table.pushed_at < inactive_before,  # NaN (never crawled) compares False: kept
-        live_assignment,
-        table.open_prs > 0,
-        table.claimed,
-        table.reported_taken,
-    )
-    codes = np.zeros(table.size, dtype=np.int8)
-    for code, failed in reversed(list(enumerate(checks, start=1))):
-        codes[failed] = code
-    return codes
+    return reason_codes(table, Policy.at(settings, now))
 
 
 def count_issue_reasons(codes: np.ndarray, stats: EligibilityStats) -> None:

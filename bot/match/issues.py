@@ -11,9 +11,10 @@ import numpy as np
 from sqlmodel import Session, select
 
 from bot.config import Settings
+from bot.core.availability import issue_columns
 from bot.match.taxonomy import Taxonomy, term_key
 from bot.match.terms import TermSpace
-from bot.store.models import Feedback, Issue, ListEntry, Repository
+from bot.store.models import Issue, ListEntry, Repository
 
 # Labels that invite help but do not promise a beginner-sized task.
 GENERIC_LABELS = frozenset(
@@ -46,7 +47,6 @@ class IssueTable:
     assignment_activity: np.ndarray  # epoch s of the newest of assigned/updated/activity (NaN)
     open_prs: np.ndarray
     claimed: np.ndarray
-    reported_taken: np.ndarray
     archived: np.ndarray
     disabled: np.ndarray
     pushed_at: np.ndarray  # epoch s (NaN)
@@ -117,7 +117,7 @@ def _label_flags(labels: Iterable[str], beginner: frozenset[str]) -> tuple[bool,
 def load_issue_table(
     session: Session, settings: Settings, space: TermSpace, *, include_closed: bool = False
 ) -> IssueTable:
-    """Read issues with their repositories, list entries and "already taken" clicks."""
+    """Read issues with their repositories and list entries."""
     query = select(Issue, Repository).join(Repository, Issue.repository_id == Repository.id)
     if not include_closed:
         query = query.where(Issue.state == "open")
@@ -129,17 +129,10 @@ def load_issue_table(
             select(ListEntry).where(ListEntry.repository_id.in_(repo_ids), ListEntry.active)  # type: ignore[union-attr]
         ).all():
             entries[entry.repository_id or 0].append(entry)
-    taken_clicks: dict[int, datetime] = {}
-    for issue_id, created in session.exec(
-        select(Feedback.issue_id, Feedback.created_at).where(Feedback.kind == "already_taken")
-    ).all():
-        if issue_id not in taken_clicks or created > taken_clicks[issue_id]:
-            taken_clicks[issue_id] = created
     return build_issue_table(
         [issue for issue, _ in rows],
         {repo.id: repo for _, repo in rows},
         entries,
-        taken_clicks,
         settings,
         space,
     )
@@ -149,7 +142,6 @@ def build_issue_table(
     issues: Sequence[Issue],
     repos_by_id: dict[int | None, Repository],
     entries: dict[int, list[ListEntry]],
-    taken_clicks: dict[int, datetime],
     settings: Settings,
     space: TermSpace,
 ) -> IssueTable:
@@ -175,14 +167,6 @@ def build_issue_table(
     def arr(values: Iterable[float], dtype: type = np.float64) -> np.ndarray:
         return np.fromiter(values, dtype=dtype, count=n)
 
-    def taken(issue: Issue) -> bool:
-        marks = [t for t in (issue.reported_taken_at, taken_clicks.get(issue.id or 0)) if t]
-        return any(mark >= issue.crawled_at for mark in marks)
-
-    def assignment_activity(issue: Issue) -> float:
-        times = [t for t in (issue.assigned_at, issue.last_activity_at, issue.updated_at) if t]
-        return max(t.timestamp() for t in times) if times else float("nan")
-
     repo_of = [repos[repo_pos[i.repository_id]] for i in issues]
     return IssueTable(
         issues=list(issues),
@@ -192,17 +176,7 @@ def build_issue_table(
         repo=repo_idx,
         repo_lang=space.language_matrix([t[0] for t in terms]),
         repo_topic=space.topic_matrix([t[1] for t in terms]),
-        open=arr((i.state == "open" for i in issues), bool),
-        is_pr=arr((i.is_pull_request for i in issues), bool),
-        locked=arr((i.locked for i in issues), bool),
-        assigned=arr((bool(i.assignees) for i in issues), bool),
-        assignment_activity=arr(assignment_activity(i) for i in issues),
-        open_prs=arr((i.open_pr_count or 0 for i in issues), np.int32),
-        claimed=arr((i.claimed for i in issues), bool),
-        reported_taken=arr((taken(i) for i in issues), bool),
-        archived=arr((r.archived for r in repo_of), bool),
-        disabled=arr((r.disabled for r in repo_of), bool),
-        pushed_at=arr(epoch(r.pushed_at) for r in repo_of),
+        **vars(issue_columns(issues, repo_of)),
         beginner_label=arr((f[0] for f in flags), bool),
         first_timers_only=arr((f[1] for f in flags), bool),
         created_at=arr(epoch(i.created_at) for i in issues),

@@ -12,7 +12,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -21,8 +21,10 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from bot.config import Settings
+from bot.core.availability import Policy, Viewer, viewer_exclusions
 from bot.match import approachability_adapter
 from bot.match.eligibility import (
+    MEMBER_REASONS,
     EligibilityStats,
     count_issue_reasons,
     issue_reason_codes,
@@ -59,7 +61,7 @@ def recommend(
     member_ids: list[int] | None = None,
     n: int = 3,
     *,
-    now: datetime | None = None,
+    now: datetime,
 ) -> dict[int, list[Recommendation]]:
     """Up to `n` picks for each member (all members when `member_ids` is None).
 
@@ -91,12 +93,11 @@ def rank_profiles(
     profiles: Sequence[MemberProfile],
     n: int = 3,
     *,
-    now: datetime | None = None,
+    now: datetime,
     spread: bool = True,
 ) -> RankResult:
     """Rank issues for any profiles (stored members or hypothetical ones, member_id None)."""
     started = time.perf_counter()
-    now = now or datetime.now(UTC)
     space = TermSpace(get_taxonomy())
     table = load_issue_table(session, settings, space)
     stats = EligibilityStats()
@@ -113,8 +114,10 @@ def rank_profiles(
     allowed = level_allowed(table) & (codes == 0)[None, :]
     issue_value = np.where(allowed, factors.total[None, :], 0).astype(np.float32)
 
-    members, sent_keys = member_arrays(session, profiles, table, space)
-    stats.pair_reasons.update(_pair_counts(members, sent_keys, allowed, table))
+    members, sent_keys, hidden = member_arrays(
+        session, profiles, table, space, Policy.at(settings, now)
+    )
+    stats.pair_reasons.update(_pair_counts(members, sent_keys, hidden, allowed, table))
     mset = settings.match
     capacity = np.full(table.size, mset.issue_capacity if spread else UNLIMITED, dtype=np.int64)
     if spread:
@@ -149,10 +152,15 @@ def rank_profiles(
 
 
 def member_arrays(
-    session: Session, profiles: Sequence[MemberProfile], table: IssueTable, space: TermSpace
-) -> tuple[MemberArrays, np.ndarray]:
-    """Member-side matrices (stack weights, level, feedback, pairs never to show) and the keys
-    of the pairs excluded because they were already sent."""
+    session: Session,
+    profiles: Sequence[MemberProfile],
+    table: IssueTable,
+    space: TermSpace,
+    policy: Policy,
+) -> tuple[MemberArrays, np.ndarray, dict[str, np.ndarray]]:
+    """Member-side matrices (stack weights, level, feedback, pairs never to show), the keys of
+    the pairs excluded because they were already sent, and per viewer rule of the availability
+    module the keys of the pairs it hides."""
     taxonomy = space.taxonomy
     weights = [profile.weights(taxonomy) for profile in profiles]
     row_of = {p.member_id: i for i, p in enumerate(profiles) if p.member_id is not None}
@@ -167,7 +175,20 @@ def member_arrays(
         ids,
     )
     repo_pos = {repo.id: i for i, repo in enumerate(table.repos)}
+    viewers = [
+        Viewer(m, team)
+        for m, team in _member_rows(session, select(Member.id, Member.team_id), Member.id, ids)
+    ]
+    hidden_pairs: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for (member_id, issue_id), reason in viewer_exclusions(session, viewers, policy).items():
+        hidden_pairs[reason.value].append((row_of[member_id], issue_id))
+    hidden: dict[str, np.ndarray] = {}
+    for reason, pairs in hidden_pairs.items():
+        h_cols = table.index_of(i for _, i in pairs)
+        h_rows = np.fromiter((r for r, _ in pairs), np.int64, len(pairs))
+        hidden[reason] = pair_keys(h_rows[h_cols >= 0], h_cols[h_cols >= 0], table.size)
     excluded: list[tuple[int, int]] = [(row_of[m], i) for m, i in sent if m in row_of]
+    excluded += [pair for pairs in hidden_pairs.values() for pair in pairs]
     rejected: dict[tuple[int, int], int] = defaultdict(int)
     rejected_topic = np.zeros((len(profiles), len(space.topics)), dtype=np.float32)
     liked_topic = np.zeros_like(rejected_topic)
@@ -202,7 +223,7 @@ def member_arrays(
         liked_topic=liked_topic,
         excluded=pair_keys(rows[keep], cols[keep], table.size),
     )
-    return arrays, sent_keys
+    return arrays, sent_keys, hidden
 
 
 def _member_rows(session: Session, query: Any, column: Any, ids: list[int]) -> list[Any]:
@@ -217,18 +238,24 @@ def _member_rows(session: Session, query: Any, column: Any, ids: list[int]) -> l
 def _pair_counts(
     members: MemberArrays,
     sent_keys: np.ndarray,
+    hidden: dict[str, np.ndarray],
     allowed: np.ndarray,
     table: IssueTable,
 ) -> dict[str, int]:
-    """(member, available issue) pairs removed by each member-level rule."""
-    counts = {"already_sent": 0, "not_for_me": 0, "level": 0}
+    """(member, available issue) pairs removed by each member-level rule (first rule wins)."""
+    counts = dict.fromkeys(MEMBER_REASONS, 0)
     if not table.size or not members.size:
         return counts
     available = allowed.any(axis=0)
-    sent = np.isin(members.excluded, sent_keys)
+    left = np.ones(members.excluded.shape, dtype=bool)
+    for reason, keys in hidden.items():
+        mine = left & np.isin(members.excluded, keys)
+        counts[reason] = int(available[members.excluded[mine] % table.size].sum())
+        left &= ~mine
+    sent = left & np.isin(members.excluded, sent_keys)
     cols = members.excluded % table.size
     counts["already_sent"] = int(available[cols[sent]].sum())
-    counts["not_for_me"] = int(available[cols[~sent]].sum())
+    counts["not_for_me"] = int(available[cols[left & ~sent]].sum())
     per_level = np.bincount(members.level, minlength=allowed.shape[0])
     blocked = (~allowed & available[None, :]).sum(axis=1)
     counts["level"] = int((per_level * blocked).sum())
@@ -289,6 +316,8 @@ def record_picks(
     recs: Iterable[Recommendation],
     source: str,
     delivery_id: int | None = None,
+    *,
+    now: datetime,
 ) -> list[Pick]:
     """Store the picks shown to members (one Pick per member and issue; repeats are skipped).
 
@@ -317,6 +346,7 @@ def record_picks(
             rank=rec.rank,
             score=rec.score,
             reasons=list(rec.reasons),
+            created_at=now,
         )
         session.add(pick)
         new.append(pick)

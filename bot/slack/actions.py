@@ -1,17 +1,20 @@
 """Feedback buttons on pick cards: record the click, update Pick.state and the message in place.
 
-"Already taken" also sets `Issue.reported_taken_at`, which makes the issue unavailable for
-everyone until a re-crawl says otherwise.
+"Already taken" also stores a report of that member (`bot.deliver.taken`): it hides the issue from
+them at once, and from others only as `bot.core.availability` says.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from bot.config import Settings
+from bot.deliver.taken import ReportOutcome, store_report
 from bot.match.recommendation import Recommendation, stored_recommendation
 from bot.slack.blocks import (
     ACTION_INTERESTED,
@@ -38,33 +41,55 @@ def parse_issue_id(value: Any) -> int | None:
     return int(text) if text.isdigit() and len(text) < 19 else None
 
 
+@dataclass(frozen=True)
+class Click:
+    """A recorded click: the pick's new state; `limited` when an "Already taken" over the
+    hourly limit was refused (nothing stored); the member who clicked."""
+
+    state: str
+    member_id: int
+    limited: bool = False
+
+
 def record_feedback(
     engine: Engine,
+    settings: Settings,
     team_id: str,
     user_id: str,
     issue_id: int,
     action_id: str,
     *,
-    now: datetime | None = None,
-) -> str | None:
+    now: datetime,
+) -> Click | None:
     """Store a click and return the pick's new state (None if the issue doesn't exist).
 
     Clicking the same button twice stores one Feedback row; the last click sets the state.
     """
     kind = FEEDBACK_KIND[action_id]
     state = STATE_BY_ACTION[action_id]
-    now = now or datetime.now(UTC)
     with session_scope(engine) as session:
         issue = session.get(Issue, issue_id)
         if issue is None:
             return None
         member = get_or_create_member(session, team_id, user_id)
+        assert member.id is not None
+        if (
+            kind == "already_taken"
+            and store_report(session, settings, member, issue_id, now) is ReportOutcome.LIMITED
+        ):
+            return Click(state="", member_id=member.id, limited=True)
         pick = session.exec(
             select(Pick).where(Pick.member_id == member.id, Pick.issue_id == issue_id)
         ).first()
         if pick is None:  # e.g. a card in the community channel post
             assert member.id is not None
-            pick = Pick(member_id=member.id, issue_id=issue_id, source="channel", state=state)
+            pick = Pick(
+                member_id=member.id,
+                issue_id=issue_id,
+                source="channel",
+                state=state,
+                created_at=now,
+            )
         pick.state = state
         session.add(pick)
         session.flush()
@@ -78,21 +103,23 @@ def record_feedback(
         if seen is None:
             assert member.id is not None
             session.add(
-                Feedback(member_id=member.id, issue_id=issue_id, pick_id=pick.id, kind=kind)
+                Feedback(
+                    member_id=member.id,
+                    issue_id=issue_id,
+                    pick_id=pick.id,
+                    kind=kind,
+                    created_at=now,
+                )
             )
-        if kind == "already_taken" and issue.reported_taken_at is None:
-            issue.reported_taken_at = now
-            session.add(issue)
-    return state
+    return Click(state=state, member_id=member.id)
 
 
 def stored_picks(
-    session: Session, member_id: int | None, issue_ids: list[int], *, now: datetime | None = None
+    session: Session, member_id: int | None, issue_ids: list[int], *, now: datetime
 ) -> tuple[list[Recommendation], dict[int, str]]:
     """Cards and states for `issue_ids` (in that order) from the database."""
     if not issue_ids:
         return [], {}
-    now = now or datetime.now(UTC)
     rows = session.exec(
         select(Issue, Repository)
         .join(Repository, col(Repository.id) == col(Issue.repository_id))
@@ -117,10 +144,16 @@ def stored_picks(
 
 
 def rerender(
-    engine: Engine, team_id: str, user_id: str, issue_ids: list[int], header: str = "Your picks"
+    engine: Engine,
+    team_id: str,
+    user_id: str,
+    issue_ids: list[int],
+    *,
+    now: datetime,
+    header: str = "Your picks",
 ) -> tuple[str, list[dict[str, Any]]]:
     """(fallback text, blocks) of a picks message rebuilt from the database."""
     with session_scope(engine) as session:
         member = find_member(session, team_id, user_id)
-        cards, states = stored_picks(session, member.id if member else None, issue_ids)
+        cards, states = stored_picks(session, member.id if member else None, issue_ids, now=now)
     return fallback_text(cards), pick_blocks(cards, header=header, states=states)

@@ -19,6 +19,9 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.engine import Engine
 
 from bot.config.settings import ConfigError, Settings
+from bot.core.availability import reason_text
+from bot.core.clock import Clock, utc_clock
+from bot.deliver.taken import IssueChecker, confirm_report, default_checker, limit_message
 from bot.slack import commands as c
 from bot.slack.actions import FEEDBACK_KIND, parse_issue_id, record_feedback, rerender
 from bot.slack.blocks import PICK_ACTIONS, mark_pick, sibling_ids
@@ -89,10 +92,14 @@ def build_app(
     *,
     recommender: Recommender | None = None,
     crawler: Crawler | None = None,
+    issue_checker: IssueChecker | None = default_checker,
+    clock: Clock = utc_clock,
 ) -> App:
     """A Bolt `App` for `settings` (Socket Mode or HTTP, optional OAuth), bound to `engine`.
 
-    `client` overrides the Web API client (tests point it at the fake Slack).
+    `client` overrides the Web API client (tests point it at the fake Slack); `issue_checker`
+    re-checks an issue reported "Already taken" on GitHub (None: no re-check); every listener
+    reads `clock` once when its event arrives and passes that time down.
     """
     oauth = uses_oauth(settings)
     if client is None:
@@ -124,7 +131,15 @@ def build_app(
             installation_store_bot_only=True,
         )
     app = App(**kwargs)
-    register(app, settings, engine, recommender or default_recommender, crawler or default_crawler)
+    register(
+        app,
+        settings,
+        engine,
+        recommender or default_recommender,
+        crawler or default_crawler,
+        issue_checker,
+        clock,
+    )
     return app
 
 
@@ -143,14 +158,21 @@ def _user(context: BoltContext, body: dict[str, Any]) -> str:
 
 
 def register(
-    app: App, settings: Settings, engine: Engine, recommender: Recommender, crawler: Crawler
+    app: App,
+    settings: Settings,
+    engine: Engine,
+    recommender: Recommender,
+    crawler: Crawler,
+    issue_checker: IssueChecker | None = default_checker,
+    clock: Clock = utc_clock,
 ) -> None:
     """Attach all listeners to `app`."""
-    picks_queue = PicksQueue(engine, settings, recommender)
+    picks_queue = PicksQueue(engine, settings, recommender, clock)
 
     def publish_home(client: WebClient, team_id: str, user_id: str) -> None:
         try:
-            client.views_publish(user_id=user_id, view=home_view(engine, team_id, user_id))
+            view = home_view(engine, settings, team_id, user_id, now=clock())
+            client.views_publish(user_id=user_id, view=view)
         except SlackApiError as exc:
             log.warning("views.publish failed: %s", exc.response.get("error"))
 
@@ -195,6 +217,7 @@ def register(
             user_id=user_id,
             recommender=recommender,
             crawler=crawler,
+            now=clock(),
             followup=followup,
         )
         try:
@@ -223,10 +246,15 @@ def register(
         if action_id not in FEEDBACK_KIND or issue_id is None:
             return
         team_id, user_id = _team(context, body), _user(context, body)
-        state = record_feedback(engine, team_id, user_id, issue_id, action_id)
-        if state is None:
+        now = clock()
+        click = record_feedback(engine, settings, team_id, user_id, issue_id, action_id, now=now)
+        if click is None:
             respond(text="That issue is gone from my list.", replace_original=False)
             return
+        if click.limited:
+            respond(text=limit_message(settings), replace_original=False)
+            return
+        state = click.state
         container = body.get("container") or {}
         message = body.get("message")
         try:
@@ -241,10 +269,20 @@ def register(
                 )
             else:  # ephemeral: Slack doesn't send its blocks back, rebuild them
                 ids = sibling_ids(str(action.get("block_id", ""))) or [issue_id]
-                text, blocks = rerender(engine, team_id, user_id, ids)
+                text, blocks = rerender(engine, team_id, user_id, ids, now=now)
                 respond(text=text, blocks=blocks, replace_original=True)
         except SlackApiError as exc:
             log.warning("updating a pick card failed: %s", exc.response.get("error"))
+        if FEEDBACK_KIND[action_id] == "already_taken":  # after the card: GitHub may be slow
+            confirmed = confirm_report(
+                engine, settings, click.member_id, issue_id, now, issue_checker
+            )
+            if confirmed is not None:
+                respond(
+                    text=f"Thanks, GitHub confirms it: {reason_text(confirmed)}. "
+                    "Nobody will get it now.",
+                    replace_original=False,
+                )
 
     for action_id in PICK_ACTIONS:
         app.action(action_id)(ack=just_ack, lazy=[pick_clicked])
@@ -314,6 +352,7 @@ def register(
             user_id,
             values,
             settings=settings,
+            now=clock(),
             on_inferred=lambda: publish_home(client, team_id, user_id),
         )
         if errors:

@@ -20,6 +20,14 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from bot.config.settings import Settings
+from bot.core.availability import (
+    Policy,
+    Reason,
+    Viewer,
+    available_clause,
+    issue_reasons,
+    reason_text,
+)
 from bot.slack import commands as c
 from bot.slack.admin import is_admin
 from bot.slack.blocks import button, context, fallback_text, pick_blocks, section
@@ -57,7 +65,8 @@ ACTION_FORGET_CANCEL = "forget_cancel"
 
 # (session, settings, member_ids, n) -> picks per member (shaped like match's Recommendation),
 # already recorded as Pick rows
-Recommender = Callable[[Session, Settings, list[int], int], dict[int, Sequence[Any]]]
+# (session, settings, member ids, n, now) -> {member id: picks}
+Recommender = Callable[[Session, Settings, list[int], int, datetime], dict[int, Sequence[Any]]]
 # (engine, settings) -> a short human summary of the crawl
 Crawler = Callable[[Engine, Settings], str]
 
@@ -94,19 +103,20 @@ class CommandContext:
     user_id: str
     recommender: Recommender
     crawler: Crawler
+    now: datetime  # read once when the command arrived
     followup: Callable[[Reply], None] = field(default=lambda reply: None)
 
 
 def default_recommender(
-    session: Session, settings: Settings, member_ids: list[int], n: int
+    session: Session, settings: Settings, member_ids: list[int], n: int, now: datetime
 ) -> dict[int, Sequence[Any]]:
     """Picks from `bot.match.recommend` for several members at once, recorded as on-demand."""
     from bot.match.recommend import recommend, record_picks
 
-    picks = recommend(session, settings, member_ids, n=n)
+    picks = recommend(session, settings, member_ids, n=n, now=now)
     recs = [rec for member_recs in picks.values() for rec in member_recs]
     if recs:
-        record_picks(session, recs, "on_demand")
+        record_picks(session, recs, "on_demand", now=now)
     return dict(picks)
 
 
@@ -329,7 +339,7 @@ def _picks(command: c.Picks, ctx: CommandContext) -> Reply:
     with session_scope(ctx.engine) as session:
         member = _member(session, ctx)
         assert member.id is not None
-        recs = ctx.recommender(session, ctx.settings, [member.id], n).get(member.id, [])
+        recs = ctx.recommender(session, ctx.settings, [member.id], n, ctx.now).get(member.id, [])
     return picks_reply(recs, member)
 
 
@@ -381,11 +391,23 @@ STATE_LABELS = {
 }
 
 
-def pick_line(pick: Pick, issue: Issue) -> str:
-    """`• <url|title> — interested` (escaped)."""
+def pick_line(pick: Pick, issue: Issue, reason: Reason | None = None) -> str:
+    """`• <url|title> — interested` (escaped), with why it is no longer available if it isn't."""
     from bot.slack.escape import link
 
-    return f"• {link(issue.url, issue.title, max_label=120)} — {STATE_LABELS.get(pick.state, '')}"
+    line = f"• {link(issue.url, issue.title, max_label=120)} — {STATE_LABELS.get(pick.state, '')}"
+    if reason is not None and pick.state != "taken":
+        line += f" · not available: {reason_text(reason)}"
+    return line
+
+
+def pick_reasons(
+    session: Session, settings: Settings, member: Member, issue_ids: list[int], now: datetime
+) -> dict[int, Reason | None]:
+    """Why each of `issue_ids` is unavailable to `member` now (None: available)."""
+    assert member.id is not None
+    viewer = Viewer(member.id, member.team_id)
+    return issue_reasons(session, issue_ids, Policy.at(settings, now), viewer)
 
 
 def _status(command: c.Status, ctx: CommandContext) -> Reply:
@@ -395,6 +417,9 @@ def _status(command: c.Status, ctx: CommandContext) -> Reply:
             return Reply(text=f"I don't know you yet. Start with {c.USAGE['stack']}")
         assert member.id is not None
         picks = _last_picks(session, member.id)
+        reasons = pick_reasons(
+            session, ctx.settings, member, [p.issue_id for p, _ in picks], ctx.now
+        )
         lines = [
             f"*Stack:* {stack_summary(member)}",
             f"*Level:* {member.level}",
@@ -405,7 +430,7 @@ def _status(command: c.Status, ctx: CommandContext) -> Reply:
         if upcoming is not None:
             lines.append(f"*Next digest:* {upcoming:%a %d %b %H:%M %Z}")
         lines.append("*Last picks:*" if picks else "*Last picks:* none yet")
-        lines.extend(pick_line(p, i) for p, i in picks)
+        lines.extend(pick_line(p, i, reasons.get(p.issue_id)) for p, i in picks)
     text = "\n".join(lines)
     return Reply(text="Your Matchmaker status", blocks=[section(text)])
 
@@ -476,7 +501,8 @@ def _stats(command: c.AdminStats, ctx: CommandContext) -> Reply:
         open_issues = session.exec(
             select(func.count())
             .select_from(Issue)
-            .where(Issue.state == "open", col(Issue.reported_taken_at).is_(None))
+            .join(Repository, col(Repository.id) == col(Issue.repository_id))
+            .where(available_clause(Policy.at(ctx.settings, ctx.now)))
         ).one()
         picks = session.exec(select(func.count()).select_from(Pick)).one()
         feedback = dict(
@@ -486,7 +512,7 @@ def _stats(command: c.AdminStats, ctx: CommandContext) -> Reply:
         digest = session.exec(select(DigestRun).order_by(col(DigestRun.id).desc())).first()
     lines = [
         f"*Members:* {members}",
-        f"*Repositories:* {repos} · *open issues:* {open_issues}",
+        f"*Repositories:* {repos} · *available issues:* {open_issues}",
         f"*Picks shown:* {picks}",
         "*Feedback:* "
         + (", ".join(f"{k}: {v}" for k, v in sorted(feedback.items())) or "none yet"),

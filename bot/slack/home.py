@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -23,7 +23,7 @@ from bot.slack.blocks import (
     pick_card,
     section,
 )
-from bot.slack.handlers import github_summary, pick_line, stack_summary
+from bot.slack.handlers import github_summary, pick_line, pick_reasons, stack_summary
 from bot.slack.profile import (
     WEEKDAY_NAMES,
     GitHubLookupError,
@@ -57,9 +57,10 @@ def _github(member: Member | None) -> str:
     return github_summary(member)
 
 
-def home_view(engine: Engine, team_id: str, user_id: str) -> dict[str, Any]:
-    """The Home tab for a user (≤ 100 blocks)."""
-    now = datetime.now(UTC)
+def home_view(
+    engine: Engine, settings: Settings, team_id: str, user_id: str, *, now: datetime
+) -> dict[str, Any]:
+    """The Home tab for a user (≤ 100 blocks) as of `now`."""
     blocks: list[dict[str, Any]] = [header_block("Matchmaker")]
     with session_scope(engine) as session:
         member = find_member(session, team_id, user_id)
@@ -93,10 +94,11 @@ def home_view(engine: Engine, team_id: str, user_id: str) -> dict[str, Any]:
             .order_by(col(Pick.created_at).desc(), col(Pick.id).desc())
             .limit(CURRENT_PICKS + HISTORY)
         ).all()
+        reasons = pick_reasons(session, settings, member, [p.issue_id for p, _ in picks], now)
         current_ids = [
             p.issue_id
-            for p, i in picks
-            if p.state in ("shown", "interested") and i.state == "open" and not reported_taken(i)
+            for p, _ in picks
+            if p.state in ("shown", "interested") and reasons.get(p.issue_id) is None
         ][:CURRENT_PICKS]
         cards, states = stored_picks(session, member.id, current_ids, now=now)
         history = [(p, i) for p, i in picks if p.issue_id not in current_ids][:HISTORY]
@@ -111,13 +113,9 @@ def home_view(engine: Engine, team_id: str, user_id: str) -> dict[str, Any]:
         if not history:
             blocks.append(context("Nothing yet."))
         else:
-            blocks.append(section("\n".join(pick_line(p, i) for p, i in history)))
+            lines = [pick_line(p, i, reasons.get(p.issue_id)) for p, i in history]
+            blocks.append(section("\n".join(lines)))
     return {"type": "home", "blocks": limit_blocks(blocks, MAX_VIEW_BLOCKS)}
-
-
-def reported_taken(issue: Issue) -> bool:
-    """Someone clicked "Already taken" after the issue was last crawled."""
-    return issue.reported_taken_at is not None and issue.reported_taken_at >= issue.crawled_at
 
 
 def _option(text: str, value: str) -> dict[str, Any]:
@@ -209,6 +207,7 @@ def save_profile(
     user_id: str,
     values: dict[str, Any],
     *,
+    now: datetime,
     settings: Settings | None = None,
     on_inferred: Callable[[], None] | None = None,
 ) -> dict[str, str]:
@@ -251,13 +250,13 @@ def save_profile(
         if settings is not None and github:
             from bot.match.profile import inference_is_fresh
 
-            needs_inference = not inference_is_fresh(member, settings, datetime.now(UTC))
+            needs_inference = not inference_is_fresh(member, settings, now)
         member.digest_enabled = day != _OFF
         if day != _OFF:
             member.digest_day = day
         member.digest_time = time
         member.timezone = tz
-        member.updated_at = datetime.now(UTC)
+        member.updated_at = now
         session.add(member)
     if needs_inference and settings is not None and github:
         threading.Thread(

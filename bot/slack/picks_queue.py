@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Engine
 
 from bot.config.settings import Settings
+from bot.core.clock import Clock, utc_clock
 from bot.slack.handlers import Recommender, Reply, picks_reply
 from bot.slack.profile import get_or_create_member
 from bot.store.db import session_scope
@@ -40,8 +41,15 @@ class PicksRequest:
 class PicksQueue:
     """A single background worker answering picks requests in batches."""
 
-    def __init__(self, engine: Engine, settings: Settings, recommender: Recommender) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        recommender: Recommender,
+        clock: Clock = utc_clock,
+    ) -> None:
         self.engine = engine
+        self.clock = clock
         self.settings = settings
         self.recommender = recommender
         self._queue: queue.Queue[PicksRequest | None] = queue.Queue()
@@ -92,6 +100,7 @@ class PicksQueue:
                 log.exception("sending picks failed")
 
     def _compute(self, batch: list[PicksRequest]) -> list[Reply]:
+        now = self.clock()  # one clock reading per batch of requests
         with session_scope(self.engine) as session:
             members = [get_or_create_member(session, r.team_id, r.user_id) for r in batch]
             by_n: dict[int, set[int]] = defaultdict(set)
@@ -101,7 +110,7 @@ class PicksQueue:
             picks: dict[tuple[int, int], list] = {}
             for n, ids in sorted(by_n.items()):
                 for member_id, recs in self.recommender(
-                    session, self.settings, sorted(ids), n
+                    session, self.settings, sorted(ids), n, now
                 ).items():
                     picks[(n, member_id)] = list(recs)
         return [

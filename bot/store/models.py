@@ -134,9 +134,6 @@ class Issue(SQLModel, table=True):
     claim_text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # claim comment time
     claimed_by: str | None = Field(default=None, max_length=100)
-    reported_taken_at: datetime | None = Field(
-        default=None, sa_type=UTCDateTime
-    )  # a member clicked "Already taken"
     created_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # on GitHub
     updated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # on GitHub
     last_activity_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -263,6 +260,28 @@ class Feedback(SQLModel, table=True):
     pick_id: int | None = Field(default=None, foreign_key="pick.id")
     kind: str = Field(max_length=20)  # interested | not_for_me | already_taken
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class TakenReport(SQLModel, table=True):
+    """A member's "Already taken" click, kept per member and workspace (written by slack).
+
+    It hides the issue from its reporter; from the rest of the workspace once enough distinct
+    members reported it; it lapses for the workspace when GitHub shows activity after it.
+    """
+
+    __tablename__ = "taken_report"
+    __table_args__ = (
+        UniqueConstraint("member_id", "issue_id", name="uq_taken_report_member_issue"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=40, index=True)  # the reporter's workspace
+    member_id: int = Field(foreign_key="member.id", index=True)
+    issue_id: int = Field(foreign_key="issue.id", index=True)
+    reported_at: datetime = Field(sa_type=UTCDateTime)
+    # what the immediate GitHub re-check found: a Reason value, "" for nothing, None if not run
+    github_reason: str | None = Field(default=None, max_length=40)
+    checked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class SlackInstallation(SQLModel, table=True):

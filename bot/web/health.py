@@ -110,7 +110,7 @@ class HealthServer:
         self.engine = engine
         self.registry = registry
         self.store_registry = CollectorRegistry(auto_describe=False)
-        self.store_registry.register(StoreCollector(engine))
+        self.store_registry.register(StoreCollector(engine, settings))
         self.checks: dict[str, Check] = {
             "database": database_check(engine),
             "last_crawl": last_crawl_check(

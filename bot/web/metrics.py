@@ -22,11 +22,19 @@ from datetime import UTC, datetime
 from prometheus_client import Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot.store.models import CrawlRun, Issue
+from bot.config import Settings
+from bot.core.availability import (
+    ISSUE_RULES,
+    Policy,
+    Reason,
+    hidden_in_some_workspace,
+    reason_case,
+)
+from bot.store.models import CrawlRun, Issue, Repository
 
 CRAWL_DURATION = Histogram(
     "matchmaker_crawl_duration_seconds",
@@ -66,47 +74,41 @@ def record_slack_429(method: str) -> None:
     SLACK_RATE_LIMITED.labels(method=method).inc()
 
 
-# Availability buckets, first match wins (the same order the matcher's hard filters use).
-AVAILABILITY = ("closed", "assigned", "linked_pr", "claimed", "reported_taken", "available")
+# Availability buckets: the availability module's issue reasons (first failing rule wins), then
+# issues hidden in at least one workspace by "Already taken" reports, then the available ones.
+REPORTED_IN_A_WORKSPACE = Reason.REPORTED_IN_WORKSPACE.value
+AVAILABILITY = (
+    *(rule.reason.value for rule in ISSUE_RULES),
+    REPORTED_IN_A_WORKSPACE,
+    "available",
+)
 
 
-def availability_counts(session: Session) -> dict[str, int]:
-    """Number of stored issues per availability bucket (pull requests excluded).
-
-    Computed in Python over a narrow projection: portable across SQLite and PostgreSQL JSON.
-    """
+def availability_counts(session: Session, policy: Policy) -> dict[str, int]:
+    """Number of stored issues per availability bucket, in one query."""
+    reason = reason_case(policy)
+    bucket = func.coalesce(
+        reason,
+        case((hidden_in_some_workspace(policy), REPORTED_IN_A_WORKSPACE), else_="available"),
+    )
     rows = session.execute(
-        select(
-            Issue.state,
-            Issue.assignees,
-            Issue.open_pr_count,
-            Issue.claimed,
-            Issue.reported_taken_at,
-        ).where(Issue.is_pull_request == False)  # noqa: E712
+        select(bucket, func.count())
+        .select_from(Issue)
+        .join(Repository, Repository.id == Issue.repository_id)  # type: ignore[arg-type]
+        .group_by(bucket)
     ).all()
     counts = dict.fromkeys(AVAILABILITY, 0)
-    for state, assignees, open_prs, claimed, taken_at in rows:
-        if state != "open":
-            bucket = "closed"
-        elif assignees:
-            bucket = "assigned"
-        elif open_prs:
-            bucket = "linked_pr"
-        elif claimed:
-            bucket = "claimed"
-        elif taken_at is not None:
-            bucket = "reported_taken"
-        else:
-            bucket = "available"
-        counts[bucket] += 1
+    for name, count in rows:
+        counts[str(name)] = int(count)
     return counts
 
 
 class StoreCollector(Collector):
     """Gauges read from the database on every scrape: issues by availability, last crawl."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, settings: Settings) -> None:
         self.engine = engine
+        self.settings = settings
 
     def collect(self) -> Iterator[Metric]:
         issues = GaugeMetricFamily(
@@ -119,9 +121,11 @@ class StoreCollector(Collector):
         age = GaugeMetricFamily(
             "matchmaker_last_crawl_age_seconds", "Seconds since the last successful crawl."
         )
+        now = datetime.now(UTC)  # one clock reading per scrape
         try:
             with Session(self.engine) as session:
-                for bucket, count in availability_counts(session).items():
+                counts = availability_counts(session, Policy.at(self.settings, now))
+                for bucket, count in counts.items():
                     issues.add_metric([bucket], count)
                 finished = last_successful_crawl(session)
         except Exception:  # database down: /readyz says so; scraping must still work
@@ -129,7 +133,7 @@ class StoreCollector(Collector):
         yield issues
         if finished is not None:
             last_ok.add_metric([], finished.timestamp())
-            age.add_metric([], (datetime.now(UTC) - finished).total_seconds())
+            age.add_metric([], (now - finished).total_seconds())
             yield last_ok
             yield age
 

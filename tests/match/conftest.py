@@ -11,7 +11,16 @@ import pytest
 from sqlmodel import Session
 
 from bot.config import Settings, load_settings
-from bot.store.models import Feedback, Issue, ListEntry, ListSource, Member, Pick, Repository
+from bot.store.models import (
+    Feedback,
+    Issue,
+    ListEntry,
+    ListSource,
+    Member,
+    Pick,
+    Repository,
+    TakenReport,
+)
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
@@ -95,6 +104,15 @@ class World:
         self.session.add(pick)
         self.session.flush()
         return pick
+
+    def report(self, member: Member, issue: Issue, at: datetime = NOW) -> TakenReport:
+        """`member` clicked "Already taken" on `issue` at `at`."""
+        row = TakenReport(
+            team_id=member.team_id, member_id=member.id, issue_id=issue.id, reported_at=at
+        )
+        self.session.add(row)
+        self.session.flush()
+        return row
 
     def feedback(self, member: Member, issue: Issue, kind: str, **fields: Any) -> Feedback:
         row = Feedback(member_id=member.id, issue_id=issue.id, kind=kind, **fields)

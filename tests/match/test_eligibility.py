@@ -10,6 +10,7 @@ import pytest
 from sqlmodel import Session
 
 from bot.config import Settings
+from bot.match.profile import profile_from_member
 from bot.match.recommend import rank_profiles, recommend
 from bot.store.models import Issue, Repository
 from tests.match.conftest import NOW, World
@@ -27,7 +28,6 @@ ISSUE_RULES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "assigned": ({}, {"assignees": ["someone"], "assigned_at": NOW - 5 * DAYS}),
     "linked_pr": ({}, {"open_pr_count": 1}),
     "claimed": ({}, {"claimed": True, "claim_text": "I'd like to work on this"}),
-    "reported_taken": ({}, {"reported_taken_at": NOW - timedelta(minutes=5)}),
 }
 
 
@@ -82,29 +82,37 @@ def test_a_stale_assignment_no_longer_blocks_the_issue(
     assert recommend(session, strict, [member.id], n=1, now=NOW)[member.id] == []
 
 
-def test_a_taken_report_older_than_the_last_crawl_is_superseded(
-    world: World, session: Session, settings: Settings
-) -> None:
-    repo = world.repo("ok/repo")
-    issue = world.issue(repo, reported_taken_at=NOW - 3 * DAYS, crawled_at=NOW - DAYS)
-    member = world.member("python")
-    assert [p.issue_id for p in recommend(session, settings, [member.id], now=NOW)[member.id]] == [
-        issue.id
-    ]
-
-
-def test_an_already_taken_click_hides_the_issue_from_everyone_until_the_next_crawl(
+def test_a_taken_report_hides_the_issue_from_its_reporter_only_until_enough_reporters(
     world: World, session: Session, settings: Settings, picks_for: Callable[..., Any]
 ) -> None:
-    repo = world.repo("ok/repo")
-    issue = world.issue(repo)
-    clicker, other = world.member("python"), world.member("python")
-    world.feedback(clicker, issue, "already_taken", created_at=NOW - timedelta(minutes=1))
-    assert picks_for(other) == {other.id: []}
-    issue.crawled_at = NOW
+    issue = world.issue(world.repo("ok/repo"))
+    first, second, colleague = (world.member("python", team_id="T1") for _ in range(3))
+    elsewhere = world.member("python", team_id="T2")
+    world.report(first, issue)
+    assert picks_for(first) == {first.id: []}
+    assert picks_for(colleague) == {colleague.id: [issue.id]}  # one unconfirmed report
+    world.report(second, issue)  # settings.match.taken_reporters_needed == 2
+    assert picks_for(colleague) == {colleague.id: []}
+    assert picks_for(elsewhere) == {elsewhere.id: [issue.id]}  # never across workspaces
+    stats = rank_profiles(
+        session, settings, [profile_from_member(m) for m in (first, colleague)], now=NOW
+    ).stats
+    assert (stats["reported_by_you"], stats["reported_in_workspace"]) == (1, 1)
+
+
+def test_workspace_reports_lapse_when_github_shows_activity_after_them(
+    world: World, session: Session, picks_for: Callable[..., Any]
+) -> None:
+    issue = world.issue(world.repo("ok/repo"), last_activity_at=NOW - 2 * DAYS)
+    a, b, colleague = (world.member("python", team_id="T1") for _ in range(3))
+    world.report(a, issue, at=NOW - DAYS)
+    world.report(b, issue, at=NOW - DAYS)
+    assert picks_for(colleague) == {colleague.id: []}
+    issue.last_activity_at = NOW - timedelta(hours=1)  # a comment after the reports
     session.add(issue)
     session.flush()
-    assert picks_for(other) == {other.id: [issue.id]}
+    assert picks_for(colleague) == {colleague.id: [issue.id]}
+    assert picks_for(a) == {a.id: []}  # the reporter still never gets it
 
 
 def test_an_issue_already_sent_to_a_member_is_not_sent_again(
@@ -166,7 +174,6 @@ def test_member_level_rules_are_counted(world: World, session: Session) -> None:
     member = world.member("python")
     world.pick(member, sent)
     world.feedback(member, rejected, "not_for_me")
-    from bot.match.profile import profile_from_member
 
     stats = rank_profiles(session, load_settings(), [profile_from_member(member)], now=NOW).stats
     assert (stats["already_sent"], stats["not_for_me"], stats["level"]) == (1, 1, 1)

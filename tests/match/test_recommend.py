@@ -171,13 +171,13 @@ def test_record_picks_stores_them_and_they_are_not_picked_again(
     issues = [world.issue(world.repo(f"r/{i}")) for i in range(4)]
     member = world.member("python")
     recs = _recs(session, settings, member, n=2)
-    rows = record_picks(session, recs, "on_demand")
+    rows = record_picks(session, recs, "on_demand", now=NOW)
     assert [(p.issue_id, p.rank, p.source) for p in rows] == [
         (recs[0].issue_id, 1, "on_demand"),
         (recs[1].issue_id, 2, "on_demand"),
     ]
     assert rows[0].reasons == recs[0].reasons
-    assert record_picks(session, recs, "digest") == []  # already stored
+    assert record_picks(session, recs, "digest", now=NOW) == []  # already stored
     session.commit()
     nxt = _recs(session, settings, member, n=2)
     assert {r.issue_id for r in nxt} == {i.id for i in issues} - {r.issue_id for r in recs}

@@ -13,11 +13,11 @@ import pytest
 from opshelp import GITHUB_TOKEN
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from bot.config import load_settings
 from bot.store.db import make_engine
-from bot.store.models import CrawlRun, Issue, Repository
+from bot.store.models import CrawlRun, Issue, Member, Repository, TakenReport
 from bot.web import metrics
 from bot.web.health import CheckResult, HealthServer, slack_connection_check
 
@@ -143,6 +143,21 @@ def _add_issues(engine: Engine) -> None:
                 )
             )
         session.add(CrawlRun(status="ok", finished_at=datetime.now(UTC) - timedelta(minutes=5)))
+        session.flush()
+        # issue 2: reported taken by two members of one workspace (GitHub did not confirm)
+        issue_2 = session.exec(select(Issue).where(Issue.number == 2)).one()
+        for user in ("U1", "U2"):
+            member = Member(team_id="T1", slack_user_id=user)
+            session.add(member)
+            session.flush()
+            session.add(
+                TakenReport(
+                    team_id="T1",
+                    member_id=member.id,
+                    issue_id=issue_2.id,
+                    reported_at=datetime.now(UTC),
+                )
+            )
         session.commit()
 
 
@@ -166,12 +181,17 @@ def test_metrics_expose_stage_metrics_and_store_gauges(
         if name == "matchmaker_issues"
     }
     assert issues == {
-        "available": 2,
+        "available": 1,
+        "reported_in_workspace": 1,
         "assigned": 1,
         "linked_pr": 1,
         "claimed": 1,
         "closed": 1,
-        "reported_taken": 0,
+        "pull_request": 1,
+        "locked": 0,
+        "repo_archived": 0,
+        "repo_disabled": 0,
+        "repo_inactive": 0,
     }
     assert values[("matchmaker_github_budget_remaining", (("resource", "graphql"),))] == 4321
     assert values[("matchmaker_crawl_duration_seconds_count", ())] >= 1

@@ -13,6 +13,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -282,7 +283,8 @@ def test_crawl_job_syncs_then_crawls_in_one_run_and_scores_so_picks_do_not(engin
     real = approachability.score_issues
     monkeypatch.setattr(approachability, "score_issues", counting_score_issues)
     with Session(engine) as session:
-        result = rank_profiles(session, settings, [profile_from_text("python")])
+        now = datetime.now(UTC)  # the crawl job read the same clock
+        result = rank_profiles(session, settings, [profile_from_text("python")], now=now)
     assert result.picks[0], "the seeded issues are eligible"
     assert scored == [], "picks right after a crawl re-scored issues"
 

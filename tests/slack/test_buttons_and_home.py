@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlmodel import Session, select
 
 from bot.fakes.slack import signing as s
 from bot.slack.actions import stored_picks
 from bot.slack.blocks import pick_blocks
-from bot.store.models import Feedback, Issue, Member, Pick
+from bot.store.models import Feedback, Member, Pick, TakenReport
 from tests.slack.slack_seed import add_member, seed_world
 
 
@@ -21,7 +23,7 @@ def _dm_with_picks(engine, fake_slack, member_id, issue_ids):
         for rank, issue_id in enumerate(issue_ids, 1):
             session.add(Pick(member_id=member_id, issue_id=issue_id, rank=rank, source="digest"))
         session.commit()
-        cards, _ = stored_picks(session, member_id, issue_ids)
+        cards, _ = stored_picks(session, member_id, issue_ids, now=datetime.now(UTC))
     blocks = pick_blocks(cards, header="Your weekly picks")
     client = WebClient(token=BOT_TOKEN, base_url=fake_slack.base_url)
     channel = client.conversations_open(users="U0001")["channel"]["id"]
@@ -72,21 +74,42 @@ def test_not_for_me_twice_stores_one_feedback(slack, engine, fake_slack):
     assert _state(engine, ids[0]) == ("not_for_me", ["not_for_me"])
 
 
-def test_already_taken_makes_the_issue_unavailable_for_everyone(slack, engine, fake_slack):
-    ids = seed_world(engine)
+def _shown(reply: dict) -> str:
+    return str(reply.get("blocks", []))
+
+
+def test_already_taken_hides_the_issue_from_the_reporter_then_the_workspace(
+    slack, engine, fake_slack
+):
+    (issue_id,) = seed_world(engine, repos=1, issues_per_repo=1)
     member_id = add_member(engine, languages={"python": 1.0})
-    channel, ts, blocks = _dm_with_picks(engine, fake_slack, member_id, ids[:1])
+    channel, ts, blocks = _dm_with_picks(engine, fake_slack, member_id, [issue_id])
     payload = s.block_action_payload(
-        "pick_taken", str(ids[0]), channel_id=channel, message_ts=ts, message_blocks=blocks
+        "pick_taken", str(issue_id), channel_id=channel, message_ts=ts, message_blocks=blocks
     )
     slack.click(payload)
-    fake_slack.wait_for("chat.update")
+    update = fake_slack.wait_for("chat.update")[0]
+    assert "Marked as already taken" in str(update.args["blocks"])
     with Session(engine) as session:
-        assert session.get(Issue, ids[0]).reported_taken_at is not None
-    assert _state(engine, ids[0]) == ("taken", ["already_taken"])
-    # another member never gets it
-    reply = slack.reply("picks 10", user_id="U0002")
-    assert f"'value': '{ids[0]}'" not in str(reply["blocks"])
+        (report,) = session.exec(select(TakenReport)).all()
+        assert (report.member_id, report.issue_id, report.team_id) == (member_id, issue_id, "T0001")
+    assert _state(engine, issue_id) == ("taken", ["already_taken"])
+    # GitHub could not confirm it (unreachable here): one report hides it from the reporter only
+    assert f"'value': '{issue_id}'" not in _shown(slack.reply("picks 3", user_id="U0001"))
+    slack.reply("stack python", user_id="U0002")
+    assert f"'value': '{issue_id}'" in _shown(slack.reply("picks 3", user_id="U0002"))
+    # a second member of the workspace reports it: now nobody there gets it
+    second = s.block_action_payload(
+        "pick_taken",
+        str(issue_id),
+        user_id="U0003",
+        is_ephemeral=True,
+        response_url=fake_slack.response_url("second"),
+    )
+    slack.click(second)
+    fake_slack.wait_for("response_url")
+    slack.reply("stack python", user_id="U0004")
+    assert f"'value': '{issue_id}'" not in _shown(slack.reply("picks 3", user_id="U0004"))
 
 
 def test_click_on_ephemeral_picks_rerenders_the_whole_message(slack, engine, fake_slack):

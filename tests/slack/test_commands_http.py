@@ -180,7 +180,7 @@ def test_admin_commands_need_an_admin(slack, engine, fake_slack):
     fake_slack.add_user("UADMIN", is_admin=True)
     seed_world(engine)
     stats = str(slack.reply("stats", user_id="UADMIN")["blocks"])
-    assert "open issues:* 12" in stats
+    assert "available issues:* 12" in stats
     assert "No list crawled yet" in slack.reply("lists", user_id="UADMIN")["text"]
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from bot.config import load_settings
 from bot.config.settings import Settings
 from bot.fakes.github import FakeGitHub, World
 from bot.fakes.github.world import DEMO_USERS
@@ -157,17 +159,23 @@ def test_profile_modal_infers_in_the_background_and_home_shows_it(gh_settings, e
         "T0001",
         "U0001",
         modal_values("python", github="demo-carol"),
+        now=datetime.now(UTC),
         settings=gh_settings,
         on_inferred=done.set,
     )
     assert errors == {}
     assert done.wait(10)
     assert stored(engine).inferred["languages"] == {"python": 1.0, "scala": 0.125}
-    home = str(home_view(engine, "T0001", "U0001")["blocks"])
+    home = str(
+        home_view(engine, load_settings(), "T0001", "U0001", now=datetime.now(UTC))["blocks"]
+    )
     assert "Python; from your GitHub: Scala (inferred from 2 public repos)" in home
     spent = github.stats.requests
     again = modal_values("python, go", github="demo-carol")
-    assert save_profile(engine, "T0001", "U0001", again, settings=gh_settings) == {}
+    assert (
+        save_profile(engine, "T0001", "U0001", again, now=datetime.now(UTC), settings=gh_settings)
+        == {}
+    )
     assert github.stats.requests == spent  # same login, fresh inference: GitHub not asked
     assert stored(engine).inferred["languages"] == {"python": 1.0, "scala": 0.125}
 
@@ -176,13 +184,23 @@ def test_profile_modal_with_an_unknown_login_shows_the_problem_on_home(gh_settin
     done = threading.Event()
     values = modal_values("go", github="no-such-person")
     assert (
-        save_profile(engine, "T0001", "U0001", values, settings=gh_settings, on_inferred=done.set)
+        save_profile(
+            engine,
+            "T0001",
+            "U0001",
+            values,
+            now=datetime.now(UTC),
+            settings=gh_settings,
+            on_inferred=done.set,
+        )
         == {}
     )
     assert done.wait(10)
     member = stored(engine)
     assert member.languages == {"go": 1.0}  # the rest of the modal is saved
-    home = str(home_view(engine, "T0001", "U0001")["blocks"])
+    home = str(
+        home_view(engine, load_settings(), "T0001", "U0001", now=datetime.now(UTC))["blocks"]
+    )
     assert (
         "no-such-person (last GitHub check failed: GitHub has no user no-such-person. "
         "Check the spelling)" in home
@@ -192,7 +210,9 @@ def test_profile_modal_with_an_unknown_login_shows_the_problem_on_home(gh_settin
 def test_command_and_modal_store_a_typed_stack_the_same_way(app, engine):
     app.reply("stack Python, pg, k8s, frobnicate")
     by_command = stored(engine)
-    save_profile(engine, "T0001", "U0002", modal_values("Python, pg, k8s, frobnicate"))
+    save_profile(
+        engine, "T0001", "U0002", modal_values("Python, pg, k8s, frobnicate"), now=datetime.now(UTC)
+    )
     by_modal = stored(engine, "U0002")
     assert (by_modal.stack_text, by_modal.languages, by_modal.topics) == (
         by_command.stack_text,
@@ -200,3 +220,8 @@ def test_command_and_modal_store_a_typed_stack_the_same_way(app, engine):
         by_command.topics,
     )
     assert by_modal.topics == {"postgresql": 1.0, "kubernetes": 1.0}
+
+
+def _home(engine: Engine) -> object:
+    """The Home tab's blocks for the test member, now."""
+    return home_view(engine, load_settings(), "T0001", "U0001", now=datetime.now(UTC))["blocks"]
