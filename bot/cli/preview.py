@@ -10,7 +10,7 @@ from rich.text import Text
 from sqlmodel import select
 
 from bot.cli.context import console, database_errors, engine, err_console, fail, settings
-from bot.match.eligibility import LEVEL_ALIASES, LEVELS
+from bot.core.vocabulary import Level, parse_level
 from bot.match.profile import MemberProfile, profile_from_member, profile_from_text
 from bot.match.recommend import Recommendation, rank_profiles, recommend
 from bot.match.taxonomy import TaxonomyError, get_taxonomy
@@ -41,10 +41,11 @@ def preview(
     now = datetime.now(UTC)  # the command's one clock reading
     with database_errors(), session_scope(engine()) as session:
         if stack is not None:
-            level_key = level.strip().lower()
-            if level_key not in LEVEL_ALIASES:
-                raise fail(f"unknown level {level!r}; use one of: {', '.join(LEVELS)}")
-            profile = profile_from_text(stack, level_key)
+            parsed_level = parse_level(level)
+            if parsed_level is None:
+                names = ", ".join(lv.value for lv in Level)
+                raise fail(f"unknown level {level!r}; use one of: {names}")
+            profile = profile_from_text(stack, parsed_level.value)
             parsed = taxonomy.parse(stack)
             if parsed.unknown:
                 err_console.print(

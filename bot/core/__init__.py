@@ -1,49 +1,10 @@
-"""Rules shared by every stage above the store: what "available" means, for whom, and why."""
+"""Rules shared by every stage above the store, each in its own module.
 
-from bot.core.availability import (
-    ISSUE_RULES,
-    RULES,
-    VIEWER_RULES,
-    Columns,
-    IssueColumns,
-    Policy,
-    Reason,
-    Rule,
-    Viewer,
-    available_clause,
-    code_reason,
-    count_available,
-    hidden_in_some_workspace,
-    issue_columns,
-    issue_reason,
-    issue_reasons,
-    live_reporters,
-    reason_case,
-    reason_codes,
-    reason_text,
-    viewer_exclusions,
-)
+* `bot.core.availability`: what "available" means, for whom, and why (rules with reasons);
+* `bot.core.vocabulary`: feedback kinds, pick states, levels, weekdays, the feedback buttons;
+* `bot.core.clock`: the one wall clock entry points read.
 
-__all__ = [
-    "ISSUE_RULES",
-    "RULES",
-    "VIEWER_RULES",
-    "Columns",
-    "IssueColumns",
-    "Policy",
-    "Reason",
-    "Rule",
-    "Viewer",
-    "available_clause",
-    "code_reason",
-    "count_available",
-    "hidden_in_some_workspace",
-    "issue_columns",
-    "issue_reason",
-    "issue_reasons",
-    "live_reporters",
-    "reason_case",
-    "reason_codes",
-    "reason_text",
-    "viewer_exclusions",
-]
+Nothing is imported here, so `bot.config` can use the vocabulary without an import cycle.
+"""
+
+__all__ = ["availability", "clock", "vocabulary"]

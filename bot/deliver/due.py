@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+from bot.core.vocabulary import WEEKDAYS
 
 # Engagement back-off (CodeTriage's model): consecutive ignored digests -> send every N weeks.
 IGNORED_BEFORE_BIWEEKLY = 3
@@ -84,6 +84,30 @@ def every_weeks_for(ignored: int) -> int:
     if ignored >= IGNORED_BEFORE_BIWEEKLY:
         return 2
     return 1
+
+
+def next_slot(
+    now: datetime,
+    day: str,
+    hhmm: str,
+    timezone: str,
+    *,
+    last_sent_week: str | None = None,
+    every_weeks: int = 1,
+) -> Slot:
+    """The first send slot after `now` that the schedule and the back-off cadence allow.
+
+    Weeks are stepped in the member's local calendar, so a DST change never skips one.
+    """
+    tz = zone(timezone)
+    today = now.astimezone(tz).date()
+    slot = weekly_slot(now, day, hhmm, timezone)
+    for k in range(0, 6):  # every_weeks <= 4: five weeks always contain an allowed one
+        anchor = datetime.combine(today + timedelta(weeks=k), time(12), tzinfo=tz)
+        slot = weekly_slot(anchor, day, hhmm, timezone)
+        if slot.at > now and cadence_allows(slot.week, last_sent_week, every_weeks):
+            return slot
+    return slot
 
 
 def cadence_allows(week: str, last_sent_week: str | None, every_weeks: int) -> bool:

@@ -14,13 +14,14 @@ from sqlmodel import Session
 
 from bot.config import Settings
 from bot.core.availability import Policy, Viewer, issue_reasons
+from bot.core.vocabulary import PickState
 from bot.deliver.ledger import add_picks
 from bot.match.recommendation import Recommendation, stored_recommendation
 from bot.store.models import Issue, Member, Pick, Repository
 
 log = structlog.get_logger(__name__)
 
-WITHDRAWN = "withdrawn"  # Pick.state of a pick replaced before sending (issue became unavailable)
+WITHDRAWN = PickState.WITHDRAWN  # a pick replaced before sending (the issue became unavailable)
 
 # (engine, settings, issues, now) -> None: refresh these issues' rows from GitHub as of `now`.
 Rechecker = Callable[[Engine, Settings, list[Issue], datetime], None]

@@ -9,12 +9,13 @@ their fingerprint stored and are skipped by the change check).
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 import structlog
 from sqlalchemy.engine import Engine
 
 from bot.config import Settings
+from bot.core.clock import Clock, utc_clock
 from bot.github.auth import crawl_token
 from bot.github.client import BudgetExhausted, GitHubClient, GitHubError, RateLimited
 from bot.github.graphql_crawl import GraphQLCrawler
@@ -46,11 +47,13 @@ def crawl(
     dry_run: bool = False,
     progress: Callable[[CrawlReport], None] | None = None,
     client: GitHubClient | None = None,
-    now: datetime | None = None,
+    now: datetime,
+    clock: Clock = utc_clock,
 ) -> CrawlReport:
     """Crawl every listed repository (or only `repo`, "owner/name"); never raises for API
-    failures (they are in the report), raises `CrawlTargetError` for an unknown `repo`."""
-    now = now or datetime.now(UTC)
+    failures (they are in the report), raises `CrawlTargetError` for an unknown `repo`.
+
+    `now` is the crawl's time for every stored row; `clock` only dates the run's end."""
     targets = load_targets(engine, repo)
     own_client = client is None
     store = CrawlStore(engine, dry_run=dry_run)
@@ -59,10 +62,8 @@ def crawl(
     except GitHubError as exc:  # e.g. the GitHub App token could not be minted
         report = CrawlReport(mode="graphql", dry_run=dry_run, repos_total=len(targets))
         report.stopped = str(exc)
-        run_id = store.start_run(report.mode, len(targets))
-        store.finish_run(
-            run_id, {"finished_at": datetime.now(UTC), "status": "failed", "error": str(exc)}
-        )
+        run_id = store.start_run(report.mode, len(targets), now)
+        store.finish_run(run_id, {"finished_at": clock(), "status": "failed", "error": str(exc)})
         log.error("crawl.failed", error=str(exc))
         return report
     report = CrawlReport(
@@ -70,7 +71,7 @@ def crawl(
         dry_run=dry_run,
         repos_total=len(targets),
     )
-    report.run_id = store.start_run(report.mode, len(targets))
+    report.run_id = store.start_run(report.mode, len(targets), now)
     log.info("crawl.start", mode=report.mode, repos=len(targets), dry_run=dry_run)
     finished = False
     try:
@@ -98,7 +99,7 @@ def crawl(
         store.finish_run(
             report.run_id,
             {
-                "finished_at": datetime.now(UTC),
+                "finished_at": clock(),
                 "status": report.status if finished else "failed",
                 "repos_done": report.repos_done,
                 "repos_failed": report.repos_failed,

@@ -170,14 +170,14 @@ class CrawlStore:
 
     # Runs --------------------------------------------------------------------------------------
 
-    def start_run(self, mode: str, repos_total: int) -> int | None:
+    def start_run(self, mode: str, repos_total: int, now: datetime) -> int | None:
         if self.dry_run:
             return None
         with session_scope(self.engine) as session:
             for stale in session.exec(select(CrawlRun).where(CrawlRun.status == "running")):
                 stale.status, stale.error = "failed", "interrupted (the process stopped)"
                 session.add(stale)
-            run = CrawlRun(mode=mode, repos_total=repos_total)
+            run = CrawlRun(mode=mode, repos_total=repos_total, started_at=now)
             session.add(run)
             session.flush()
             return run.id

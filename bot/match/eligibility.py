@@ -17,6 +17,7 @@ import numpy as np
 
 from bot.config import Settings
 from bot.core.availability import ISSUE_RULES, VIEWER_RULES, Policy, reason_codes
+from bot.core.vocabulary import Level, parse_level
 from bot.match.issues import IssueTable
 
 # Issue-level reasons, in the order they are checked (the availability module's issue rules).
@@ -25,17 +26,12 @@ ISSUE_REASONS: tuple[str, ...] = tuple(rule.reason.value for rule in ISSUE_RULES
 VIEWER_REASONS: tuple[str, ...] = tuple(rule.reason.value for rule in VIEWER_RULES)
 MEMBER_REASONS: tuple[str, ...] = (*VIEWER_REASONS, "already_sent", "not_for_me", "level")
 
-LEVELS: tuple[str, ...] = ("first-timer", "some", "experienced")
-LEVEL_ALIASES = {
-    "first-timer": 0, "first timer": 0, "firsttimer": 0, "beginner": 0, "new": 0, "newcomer": 0,
-    "some": 1, "intermediate": 1, "some experience": 1,
-    "experienced": 2, "expert": 2, "senior": 2, "advanced": 2,
-}  # fmt: skip
+LEVELS: tuple[str, ...] = tuple(level.value for level in Level)
 
 
 def level_code(level: str | None) -> int:
     """0 = first-timer, 1 = some, 2 = experienced; unknown levels count as first-timer."""
-    return LEVEL_ALIASES.get((level or "").strip().lower(), 0)
+    return (parse_level(level) or Level.FIRST_TIMER).code
 
 
 @dataclass

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -129,7 +129,7 @@ def infer_from_github(
     *,
     client: Github | None = None,
     taxonomy: Taxonomy | None = None,
-    now: datetime | None = None,
+    now: datetime,
 ) -> dict[str, Any]:
     """Read `login`'s own non-fork public repos; return the cache value for `Member.inferred`.
 
@@ -171,7 +171,7 @@ def infer_from_github(
         "topics": topics,
         "repos": count,
         "explanation": f"inferred from {count} public repo{'s' if count != 1 else ''}",
-        "inferred_at": (now or datetime.now(UTC)).isoformat(),
+        "inferred_at": now.isoformat(),
     }
 
 
@@ -195,7 +195,7 @@ def refresh_inference(
     settings: Settings,
     *,
     client: Github | None = None,
-    now: datetime | None = None,
+    now: datetime,
     force: bool = False,
 ) -> dict[str, Any] | None:
     """Re-infer the member's stack from GitHub when the cache is stale; store it on the member.
@@ -205,7 +205,6 @@ def refresh_inference(
     """
     from github import GithubException
 
-    now = now or datetime.now(UTC)
     if not member.github_login:
         if member.inferred:
             member.inferred = None
@@ -229,7 +228,7 @@ def refresh_stale_inferences(
     session: Session,
     settings: Settings,
     *,
-    now: datetime | None = None,
+    now: datetime,
     limit: int = 50,
     client: Github | None = None,
 ) -> int:
@@ -237,7 +236,6 @@ def refresh_stale_inferences(
     job or after `/matchmaker github <login>`); returns how many were refreshed."""
     from sqlmodel import select
 
-    now = now or datetime.now(UTC)
     members = session.exec(
         select(Member).where(Member.github_login.is_not(None)).order_by(Member.id)  # type: ignore[union-attr]
     ).all()

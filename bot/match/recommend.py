@@ -22,6 +22,7 @@ from sqlmodel import Session, select
 
 from bot.config import Settings
 from bot.core.availability import Policy, Viewer, viewer_exclusions
+from bot.core.vocabulary import FeedbackKind
 from bot.match import approachability_adapter
 from bot.match.eligibility import (
     MEMBER_REASONS,
@@ -197,12 +198,12 @@ def member_arrays(
         if row is None:
             continue
         repo = repo_pos.get(repository_id)
-        if kind == "not_for_me":
+        if kind == FeedbackKind.NOT_FOR_ME:
             excluded.append((row, issue_id))
             if repo is not None:
                 rejected[(row, repo)] += 1
                 rejected_topic[row] += table.repo_topic[repo]
-        elif kind == "interested" and repo is not None:
+        elif kind == FeedbackKind.INTERESTED and repo is not None:
             liked_topic[row] += table.repo_topic[repo]
     cols = table.index_of(i for _, i in excluded)
     rows = np.fromiter((r for r, _ in excluded), np.int64, len(excluded))

@@ -41,10 +41,11 @@ def crawl_job(engine: Engine, settings: Settings, *, now: datetime | None = None
     from bot.catalog.sync import sync_lists
     from bot.github.crawl import crawl
 
+    now = now or datetime.now(UTC)  # the job's one clock reading
     try:
         with run_context("crawl"):
             sync_lists(engine, settings)
-            report = crawl(engine, settings)
+            report = crawl(engine, settings, now=now)
             if report.status != "failed":
                 try:
                     refresh_approachability(engine, settings, now=now)

@@ -14,12 +14,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from bot.config import Settings
+from bot.core.vocabulary import FEEDBACK_BUTTONS, FeedbackKind
 from bot.deliver.taken import ReportOutcome, store_report
 from bot.match.recommendation import Recommendation, stored_recommendation
 from bot.slack.blocks import (
-    ACTION_INTERESTED,
-    ACTION_NOT_FOR_ME,
-    ACTION_TAKEN,
     STATE_BY_ACTION,
     fallback_text,
     pick_blocks,
@@ -28,11 +26,7 @@ from bot.slack.profile import find_member, get_or_create_member
 from bot.store.db import session_scope
 from bot.store.models import Feedback, Issue, Pick, Repository
 
-FEEDBACK_KIND = {
-    ACTION_INTERESTED: "interested",
-    ACTION_NOT_FOR_ME: "not_for_me",
-    ACTION_TAKEN: "already_taken",
-}
+FEEDBACK_KIND = {b.action_id: b.kind.value for b in FEEDBACK_BUTTONS}
 
 
 def parse_issue_id(value: Any) -> int | None:
@@ -74,7 +68,7 @@ def record_feedback(
         member = get_or_create_member(session, team_id, user_id)
         assert member.id is not None
         if (
-            kind == "already_taken"
+            kind == FeedbackKind.ALREADY_TAKEN
             and store_report(session, settings, member, issue_id, now) is ReportOutcome.LIMITED
         ):
             return Click(state="", member_id=member.id, limited=True)

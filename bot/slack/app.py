@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 from bot.config.settings import ConfigError, Settings
 from bot.core.availability import reason_text
 from bot.core.clock import Clock, utc_clock
+from bot.core.vocabulary import FeedbackKind
 from bot.deliver.taken import IssueChecker, confirm_report, default_checker, limit_message
 from bot.slack import commands as c
 from bot.slack.actions import FEEDBACK_KIND, parse_issue_id, record_feedback, rerender
@@ -273,7 +274,9 @@ def register(
                 respond(text=text, blocks=blocks, replace_original=True)
         except SlackApiError as exc:
             log.warning("updating a pick card failed: %s", exc.response.get("error"))
-        if FEEDBACK_KIND[action_id] == "already_taken":  # after the card: GitHub may be slow
+        if (
+            FEEDBACK_KIND[action_id] == FeedbackKind.ALREADY_TAKEN
+        ):  # after the card: GitHub may be slow
             confirmed = confirm_report(
                 engine, settings, click.member_id, issue_id, now, issue_checker
             )

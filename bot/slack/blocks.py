@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
+from bot.core.vocabulary import BUTTON_BY_STATE, FEEDBACK_BUTTONS, PickState
 from bot.slack.escape import link, mrkdwn_escape, truncate
 
 MAX_MESSAGE_BLOCKS = 50
@@ -20,24 +21,15 @@ MAX_BUTTON_TEXT = 75
 MAX_FALLBACK_TEXT = 3000
 MAX_TITLE = 200
 
-ACTION_INTERESTED = "pick_interested"
-ACTION_NOT_FOR_ME = "pick_not_for_me"
-ACTION_TAKEN = "pick_taken"
-PICK_ACTIONS = (ACTION_INTERESTED, ACTION_NOT_FOR_ME, ACTION_TAKEN)
+# Everything about the feedback buttons comes from `bot.core.vocabulary.FEEDBACK_BUTTONS`.
+ACTION_INTERESTED = BUTTON_BY_STATE[PickState.INTERESTED].action_id
+ACTION_NOT_FOR_ME = BUTTON_BY_STATE[PickState.NOT_FOR_ME].action_id
+ACTION_TAKEN = BUTTON_BY_STATE[PickState.TAKEN].action_id
+PICK_ACTIONS = tuple(b.action_id for b in FEEDBACK_BUTTONS)
 
 # Pick.state after each button, and what the card says once clicked.
-STATE_BY_ACTION = {
-    ACTION_INTERESTED: "interested",
-    ACTION_NOT_FOR_ME: "not_for_me",
-    ACTION_TAKEN: "taken",
-}
-STATE_NOTES = {
-    "interested": ":raised_hands: You're interested. Say hi on the issue before you start!",
-    "not_for_me": ":wave: Not for you. Fewer picks like this one from now on.",
-    "taken": (
-        ":no_entry: Marked as already taken. Nobody will get it until a re-crawl says it's free."
-    ),
-}
+STATE_BY_ACTION = {b.action_id: b.state.value for b in FEEDBACK_BUTTONS}
+STATE_NOTES = {b.state.value: b.note for b in FEEDBACK_BUTTONS}
 
 
 class PickLike(Protocol):
@@ -185,11 +177,7 @@ def outcome_block(issue_id: int, state: str | None, siblings: Sequence[int] = ()
     return {
         "type": "actions",
         "block_id": block_id,
-        "elements": [
-            button("Interested", ACTION_INTERESTED, value, style="primary"),
-            button("Not for me", ACTION_NOT_FOR_ME, value),
-            button("Already taken", ACTION_TAKEN, value, style="danger"),
-        ],
+        "elements": [button(b.label, b.action_id, value, style=b.style) for b in FEEDBACK_BUTTONS],
     }
 
 

@@ -12,24 +12,12 @@ import re
 from dataclasses import dataclass
 from zoneinfo import available_timezones
 
+from bot.core.vocabulary import Level, parse_level, parse_weekday
 from bot.slack.escape import mrkdwn_escape
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-LEVELS = ("first-timer", "some", "experienced")
+LEVELS: tuple[str, ...] = tuple(level.value for level in Level)
 MAX_PICKS = 10
 MAX_STACK_TEXT = 1000
-_LEVEL_ALIASES = {
-    "first-timer": "first-timer",
-    "firsttimer": "first-timer",
-    "first-time": "first-timer",
-    "beginner": "first-timer",
-    "newcomer": "first-timer",
-    "some": "some",
-    "intermediate": "some",
-    "experienced": "experienced",
-    "expert": "experienced",
-    "advanced": "experienced",
-}
 _GITHUB_LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
 _GITHUB_URL = re.compile(r"^(?:https?://)?(?:www\.)?github\.com/([^/\s?#]+)/?$", re.IGNORECASE)
 _TIME = re.compile(r"^([01]?\d|2[0-3])(?::([0-5]\d))?\s*(am|pm)?$", re.IGNORECASE)
@@ -227,8 +215,8 @@ def _stack(rest: str) -> Command:
 
 def normalize_level(text: str) -> str | None:
     """`first timer`, `First-Timer`, `beginner` … -> a canonical level, else None."""
-    key = re.sub(r"[\s_]+", "-", text.strip().lower())
-    return _LEVEL_ALIASES.get(key) or _LEVEL_ALIASES.get(key.replace("-", ""))
+    level = parse_level(text)
+    return level.value if level else None
 
 
 def _level(rest: str) -> Command:
@@ -313,8 +301,9 @@ def _digest(rest: str) -> Command:
     day = time = tz = None
     for word in words[1:]:
         low = word.lower()
-        if low[:3] in WEEKDAYS and low in _weekday_spellings(low[:3]) and day is None:
-            day = low[:3]
+        weekday = parse_weekday(low)
+        if weekday is not None and day is None:
+            day = weekday.value
         elif parse_time(word) and time is None:
             time = parse_time(word)
         elif parse_timezone(word) and tz is None:
@@ -322,19 +311,6 @@ def _digest(rest: str) -> Command:
         else:
             return Invalid("digest", f"I don't understand `{mrkdwn_escape(word[:40])}` here.")
     return SetDigest(enabled=True, day=day, time=time, timezone=tz)
-
-
-def _weekday_spellings(day: str) -> set[str]:
-    full = {
-        "mon": "monday",
-        "tue": "tuesday",
-        "wed": "wednesday",
-        "thu": "thursday",
-        "fri": "friday",
-        "sat": "saturday",
-        "sun": "sunday",
-    }[day]
-    return {day, full, full + "s", {"tue": "tues", "thu": "thurs"}.get(day, day)}
 
 
 def _crawl(rest: str) -> Command:

@@ -28,6 +28,8 @@ from bot.core.availability import (
     issue_reasons,
     reason_text,
 )
+from bot.core.clock import utc_clock
+from bot.core.vocabulary import PICK_STATE_LABELS, PickState
 from bot.slack import commands as c
 from bot.slack.admin import is_admin
 from bot.slack.blocks import button, context, fallback_text, pick_blocks, section
@@ -40,6 +42,7 @@ from bot.slack.profile import (
     get_or_create_member,
     infer_github_stack,
     inferred_terms,
+    last_sent_week,
     next_digest,
     parse_stack,
     set_github,
@@ -124,7 +127,7 @@ def default_crawler(engine: Engine, settings: Settings) -> str:
     """Run `bot.github.crawl.crawl` and summarise its report."""
     from bot.github.crawl import crawl
 
-    report = crawl(engine, settings)
+    report = crawl(engine, settings, now=utc_clock())  # an admin's crawl: its own clock reading
     return truncate(str(report), 500)
 
 
@@ -314,7 +317,7 @@ def _set_github(command: c.SetGitHub, ctx: CommandContext) -> Reply:
         return Reply(text="Unlinked your GitHub login.")
     # Read GitHub before touching the database: a failure changes nothing.
     try:
-        inferred = infer_github_stack(command.login, ctx.settings)
+        inferred = infer_github_stack(command.login, ctx.settings, ctx.now)
     except GitHubLookupError as exc:
         return Reply(text=f"{mrkdwn_escape(str(exc))} Nothing changed.")
     login = str(inferred.get("login") or command.login)  # GitHub's spelling
@@ -366,7 +369,7 @@ def _set_digest(command: c.SetDigest, ctx: CommandContext) -> Reply:
         touch(member)
         session.add(member)
         schedule = describe_schedule(member)
-        upcoming = next_digest(member)
+        upcoming = next_digest(member, ctx.now, last_sent_week=last_sent_week(session, member))
     if upcoming is None:
         return Reply(text="Weekly digest turned off. `/matchmaker digest weekly` turns it on.")
     return Reply(text=f"Weekly digest: {schedule}. Next one: {upcoming:%a %d %b %H:%M}.")
@@ -383,12 +386,7 @@ def _last_picks(session: Session, member_id: int, limit: int = 10) -> list[tuple
     return [(pick, issue) for pick, issue in rows]
 
 
-STATE_LABELS = {
-    "shown": "shown",
-    "interested": "interested",
-    "not_for_me": "not for me",
-    "taken": "already taken",
-}
+STATE_LABELS: dict[str, str] = dict(PICK_STATE_LABELS)
 
 
 def pick_line(pick: Pick, issue: Issue, reason: Reason | None = None) -> str:
@@ -396,7 +394,7 @@ def pick_line(pick: Pick, issue: Issue, reason: Reason | None = None) -> str:
     from bot.slack.escape import link
 
     line = f"• {link(issue.url, issue.title, max_label=120)} — {STATE_LABELS.get(pick.state, '')}"
-    if reason is not None and pick.state != "taken":
+    if reason is not None and pick.state != PickState.TAKEN:
         line += f" · not available: {reason_text(reason)}"
     return line
 
@@ -426,7 +424,7 @@ def _status(command: c.Status, ctx: CommandContext) -> Reply:
             f"*GitHub:* {github_summary(member)}",
             f"*Digest:* {describe_schedule(member)}",
         ]
-        upcoming = next_digest(member)
+        upcoming = next_digest(member, ctx.now, last_sent_week=last_sent_week(session, member))
         if upcoming is not None:
             lines.append(f"*Next digest:* {upcoming:%a %d %b %H:%M %Z}")
         lines.append("*Last picks:*" if picks else "*Last picks:* none yet")

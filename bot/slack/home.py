@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from bot.config.settings import Settings
+from bot.core.vocabulary import WEEKDAY_NAMES, Level, PickState
 from bot.slack import commands as c
 from bot.slack.actions import stored_picks
 from bot.slack.blocks import (
@@ -25,12 +26,12 @@ from bot.slack.blocks import (
 )
 from bot.slack.handlers import github_summary, pick_line, pick_reasons, stack_summary
 from bot.slack.profile import (
-    WEEKDAY_NAMES,
     GitHubLookupError,
     describe_schedule,
     find_member,
     get_or_create_member,
     infer_github_stack,
+    last_sent_week,
     next_digest,
     parse_stack,
     set_github,
@@ -70,7 +71,11 @@ def home_view(
             f"*GitHub:* {_github(member)}",
             f"*Weekly digest:* {describe_schedule(member) if member else 'not set up yet'}",
         ]
-        upcoming = next_digest(member, now) if member else None
+        upcoming = (
+            next_digest(member, now, last_sent_week=last_sent_week(session, member))
+            if member
+            else None
+        )
         if upcoming is not None:
             profile.append(f"*Next digest:* {upcoming:%a %d %b %H:%M %Z}")
         blocks.append(section("\n".join(profile)))
@@ -98,7 +103,8 @@ def home_view(
         current_ids = [
             p.issue_id
             for p, _ in picks
-            if p.state in ("shown", "interested") and reasons.get(p.issue_id) is None
+            if p.state in (PickState.SHOWN, PickState.INTERESTED)
+            and reasons.get(p.issue_id) is None
         ][:CURRENT_PICKS]
         cards, states = stored_picks(session, member.id, current_ids, now=now)
         history = [(p, i) for p, i in picks if p.issue_id not in current_ids][:HISTORY]
@@ -133,7 +139,7 @@ def profile_modal(engine: Engine, team_id: str, user_id: str) -> dict[str, Any]:
         time = member.digest_time if member else "09:00"
         tz = member.timezone if member else "UTC"
     days = [_option(name, key) for key, name in _DAYS.items()]
-    levels = [_option(level_name, level_name) for level_name in c.LEVELS]
+    levels = [_option(level.value, level.value) for level in Level]
 
     def text_input(block_id: str, label: str, initial: str, optional: bool = False) -> dict:
         element: dict[str, Any] = {"type": "plain_text_input", "action_id": "value"}
@@ -262,6 +268,7 @@ def save_profile(
         threading.Thread(
             target=infer_in_background,
             args=(engine, settings, team_id, user_id, github, on_inferred),
+            kwargs={"now": now},
             name="github-inference",
             daemon=True,
         ).start()
@@ -275,11 +282,13 @@ def infer_in_background(
     user_id: str,
     login: str,
     on_done: Callable[[], None] | None = None,
+    *,
+    now: datetime,
 ) -> None:
     """Infer `login`'s stack and store it on the member (if the login is still theirs); a
     GitHub failure is stored as the inference's `error` and shown on the Home tab."""
     try:
-        inferred: dict[str, Any] = infer_github_stack(login, settings)
+        inferred: dict[str, Any] = infer_github_stack(login, settings, now)
     except GitHubLookupError as exc:
         inferred = {"login": login, "error": str(exc)}
     try:

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import delete
+from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
 from bot.config.settings import Settings
+from bot.core.vocabulary import WEEKDAY_NAMES
+from bot.deliver.due import next_slot, zone
 from bot.store.models import Delivery, Feedback, Member, Pick, utcnow
 
 if TYPE_CHECKING:  # bot.match is imported on use: an idle server never loads it
@@ -21,16 +22,6 @@ if TYPE_CHECKING:  # bot.match is imported on use: an idle server never loads it
 log = logging.getLogger(__name__)
 
 MAX_STACK_TEXT = 1000
-WEEKDAY_INDEX = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
-WEEKDAY_NAMES = {
-    "mon": "Monday",
-    "tue": "Tuesday",
-    "wed": "Wednesday",
-    "thu": "Thursday",
-    "fri": "Friday",
-    "sat": "Saturday",
-    "sun": "Sunday",
-}
 
 
 def find_member(session: Session, team_id: str, user_id: str) -> Member | None:
@@ -98,7 +89,7 @@ class GitHubLookupError(Exception):
     """GitHub could not tell us a login's repositories; `str(exc)` is a one-line reply."""
 
 
-def infer_github_stack(login: str, settings: Settings) -> dict[str, Any]:
+def infer_github_stack(login: str, settings: Settings, now: datetime) -> dict[str, Any]:
     """Infer `login`'s stack from their public repos (`settings.github_api_url`), for
     `Member.inferred`. Raises `GitHubLookupError` with a one-line explanation on any failure."""
     from github import GithubException  # imported on use: only this path talks to GitHub
@@ -106,7 +97,7 @@ def infer_github_stack(login: str, settings: Settings) -> dict[str, Any]:
     from bot.match.profile import infer_from_github
 
     try:
-        return infer_from_github(login, settings)
+        return infer_from_github(login, settings, now=now)
     except (GithubException, OSError) as exc:
         log.warning(
             "GitHub inference for %s failed: %s %s",
@@ -173,23 +164,34 @@ def touch(member: Member) -> None:
     member.updated_at = utcnow()
 
 
-def next_digest(member: Member, now: datetime | None = None) -> datetime | None:
-    """When the member's next weekly digest is due (aware, in their timezone), None if off."""
+def next_digest(
+    member: Member, now: datetime, *, last_sent_week: str | None = None
+) -> datetime | None:
+    """When the member's next digest is due (aware, in their timezone), None if off.
+
+    The same schedule and back-off (`digest_every_weeks` since `last_sent_week`, the ISO week
+    of their last digest sent) as the digest job (`bot.deliver.due`).
+    """
     if not member.digest_enabled:
         return None
-    try:
-        tz = ZoneInfo(member.timezone or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        tz = ZoneInfo("UTC")
-    local_now = (now or datetime.now(UTC)).astimezone(tz)
-    hour, minute = (int(x) for x in (member.digest_time or "09:00").split(":"))
-    days_ahead = (WEEKDAY_INDEX.get(member.digest_day, 0) - local_now.weekday()) % 7
-    candidate = (local_now + timedelta(days=days_ahead)).replace(
-        hour=hour, minute=minute, second=0, microsecond=0
+    slot = next_slot(
+        now,
+        member.digest_day,
+        member.digest_time,
+        member.timezone,
+        last_sent_week=last_sent_week,
+        every_weeks=member.digest_every_weeks,
     )
-    if candidate <= local_now:
-        candidate += timedelta(days=7)
-    return candidate
+    return slot.at.astimezone(zone(member.timezone))
+
+
+def last_sent_week(session: Session, member: Member) -> str | None:
+    """The ISO week of the member's last digest DM sent (None if never)."""
+    return session.exec(
+        select(func.max(Delivery.week)).where(
+            Delivery.member_id == member.id, Delivery.kind == "dm", Delivery.state == "sent"
+        )
+    ).one()
 
 
 def describe_schedule(member: Member) -> str:

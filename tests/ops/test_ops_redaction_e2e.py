@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -23,12 +22,14 @@ from opshelp import (
 from sqlmodel import Session
 
 from bot.config import load_settings
+from bot.fakes.github.model import EPOCH
 from bot.logs import configure_logging, get_logger, reset_logging, run_context
 from bot.store import migrate
 from bot.store.db import make_engine
 from bot.store.models import Member
 
 pytestmark = pytest.mark.slow
+WORLD_NOW = EPOCH  # the demo world's clock: the same picks on any date
 
 
 def test_crawl_and_digest_logs_carry_run_ids_and_no_token(
@@ -65,7 +66,7 @@ def test_crawl_and_digest_logs_carry_run_ids_and_no_token(
     log.info("ops-test crawl begin")
     with run_context("crawl") as crawl_id:
         sync_lists(engine, settings)
-        report = crawl(engine, settings)
+        report = crawl(engine, settings, now=WORLD_NOW)
     log.info("ops-test crawl end")
     assert report.repos_done > 0
 
@@ -89,7 +90,7 @@ def test_crawl_and_digest_logs_carry_run_ids_and_no_token(
             engine,
             settings,
             senders.SlackSender.from_settings(settings),
-            now=datetime.now(UTC),
+            now=WORLD_NOW,
             force=True,
         )
     log.info("ops-test digest end")

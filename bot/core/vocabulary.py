@@ -1,0 +1,171 @@
+"""The project's one vocabulary: feedback kinds, pick states, levels, weekdays, feedback buttons.
+
+Stored values are the enum values (unchanged strings in the database). Adding a feedback button
+is one `FeedbackButton` row in `FEEDBACK_BUTTONS` plus whatever its click should do.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class FeedbackKind(StrEnum):
+    """`Feedback.kind`: what a member said about a pick."""
+
+    INTERESTED = "interested"
+    NOT_FOR_ME = "not_for_me"
+    ALREADY_TAKEN = "already_taken"
+
+
+class PickState(StrEnum):
+    """`Pick.state`."""
+
+    SHOWN = "shown"
+    INTERESTED = "interested"
+    NOT_FOR_ME = "not_for_me"
+    TAKEN = "taken"
+    WITHDRAWN = "withdrawn"  # replaced before sending (the issue became unavailable)
+
+
+PICK_STATE_LABELS: dict[PickState, str] = {
+    PickState.SHOWN: "shown",
+    PickState.INTERESTED: "interested",
+    PickState.NOT_FOR_ME: "not for me",
+    PickState.TAKEN: "already taken",
+    PickState.WITHDRAWN: "withdrawn",
+}
+
+
+@dataclass(frozen=True)
+class FeedbackButton:
+    """One button on a pick card: its Slack action id, what it stores and what users read."""
+
+    action_id: str
+    kind: FeedbackKind  # stored in Feedback.kind
+    state: PickState  # Pick.state after the click
+    label: str  # the button's text on cards and App Home
+    note: str  # what the card says once clicked
+    style: str | None = None  # Slack button style
+
+
+FEEDBACK_BUTTONS: tuple[FeedbackButton, ...] = (
+    FeedbackButton(
+        "pick_interested",
+        FeedbackKind.INTERESTED,
+        PickState.INTERESTED,
+        "Interested",
+        ":raised_hands: You're interested. Say hi on the issue before you start!",
+        "primary",
+    ),
+    FeedbackButton(
+        "pick_not_for_me",
+        FeedbackKind.NOT_FOR_ME,
+        PickState.NOT_FOR_ME,
+        "Not for me",
+        ":wave: Not for you. Fewer picks like this one from now on.",
+    ),
+    FeedbackButton(
+        "pick_taken",
+        FeedbackKind.ALREADY_TAKEN,
+        PickState.TAKEN,
+        "Already taken",
+        ":no_entry: Marked as already taken: you won't get it again. "
+        "I'm checking GitHub; others stop getting it once GitHub or your colleagues confirm.",
+        "danger",
+    ),
+)
+BUTTON_BY_ACTION: dict[str, FeedbackButton] = {b.action_id: b for b in FEEDBACK_BUTTONS}
+BUTTON_BY_STATE: dict[PickState, FeedbackButton] = {b.state: b for b in FEEDBACK_BUTTONS}
+
+
+class Level(StrEnum):
+    """How much open-source experience a member has (`Member.level`)."""
+
+    FIRST_TIMER = "first-timer"
+    SOME = "some"
+    EXPERIENCED = "experienced"
+
+    @property
+    def code(self) -> int:
+        """0, 1, 2: the row of the level in the matcher's arrays."""
+        return list(Level).index(self)
+
+
+LEVEL_ALIASES: dict[str, Level] = {
+    "first-timer": Level.FIRST_TIMER,
+    "first timer": Level.FIRST_TIMER,
+    "firsttimer": Level.FIRST_TIMER,
+    "first-time": Level.FIRST_TIMER,
+    "beginner": Level.FIRST_TIMER,
+    "new": Level.FIRST_TIMER,
+    "newcomer": Level.FIRST_TIMER,
+    "some": Level.SOME,
+    "intermediate": Level.SOME,
+    "some experience": Level.SOME,
+    "experienced": Level.EXPERIENCED,
+    "expert": Level.EXPERIENCED,
+    "senior": Level.EXPERIENCED,
+    "advanced": Level.EXPERIENCED,
+}
+
+
+def _level_key(text: str) -> str:
+    return re.sub(r"[\s_-]+", "", text.strip().lower())
+
+
+_LEVEL_KEYS = {_level_key(alias): level for alias, level in LEVEL_ALIASES.items()}
+
+
+def parse_level(text: str | None) -> Level | None:
+    """The level a member typed ("beginner", "First timer", "some_experience"), else None."""
+    return _LEVEL_KEYS.get(_level_key(text or ""))
+
+
+class Weekday(StrEnum):
+    """A digest weekday as stored (`Member.digest_day`, `digest.day`)."""
+
+    MON = "mon"
+    TUE = "tue"
+    WED = "wed"
+    THU = "thu"
+    FRI = "fri"
+    SAT = "sat"
+    SUN = "sun"
+
+    @property
+    def number(self) -> int:
+        """0 for Monday … 6 for Sunday (`date.weekday()`)."""
+        return list(Weekday).index(self)
+
+    @property
+    def full_name(self) -> str:
+        """ "Monday" … "Sunday"."""
+        return _FULL_NAMES[self]
+
+    def spellings(self) -> set[str]:
+        """What a member may type for this day: mon, monday, mondays, tues, thurs."""
+        full = self.full_name.lower()
+        extra = {Weekday.TUE: "tues", Weekday.THU: "thurs"}.get(self, self.value)
+        return {self.value, full, full + "s", extra}
+
+
+_FULL_NAMES = {
+    Weekday.MON: "Monday",
+    Weekday.TUE: "Tuesday",
+    Weekday.WED: "Wednesday",
+    Weekday.THU: "Thursday",
+    Weekday.FRI: "Friday",
+    Weekday.SAT: "Saturday",
+    Weekday.SUN: "Sunday",
+}
+WEEKDAYS: tuple[str, ...] = tuple(day.value for day in Weekday)
+WEEKDAY_NAMES: dict[str, str] = {day.value: day.full_name for day in Weekday}
+
+
+def parse_weekday(word: str) -> Weekday | None:
+    """The weekday a member typed ("Mon", "tuesdays", …), None when it is not one."""
+    low = word.strip().lower()
+    day = Weekday._value2member_map_.get(low[:3])
+    return day if isinstance(day, Weekday) and low in day.spellings() else None
