@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bot.errors import InputError
 
-class CatalogError(Exception):
+
+class CatalogError(InputError):
     """A list could not be fetched, decoded or parsed; the message is one human-readable line."""

@@ -16,6 +16,7 @@ import typer
 from typer.core import TyperGroup
 
 from bot import __version__
+from bot.errors import MatchmakerError
 
 HELP = "Match community members with good first issues they can really take."
 
@@ -112,6 +113,15 @@ class LazyGroup(TyperGroup):
         if args:
             self.load(args[0])
         return super().resolve_command(ctx, args)
+
+    def invoke(self, ctx: Any) -> Any:
+        """Run the command; a `MatchmakerError` becomes its message on stderr and an exit code."""
+        try:
+            return super().invoke(ctx)
+        except MatchmakerError as exc:
+            from bot.cli.context import fail
+
+            raise fail(str(exc), code=exc.exit_code) from None
 
     def load(self, name: str) -> Any:
         """The real command `name`, imported on first use (None for unknown names)."""

@@ -15,9 +15,10 @@ from bot.catalog.normalize import GITHUB_REPO, GITHUB_SUBPATH, classify_url
 from bot.catalog.parse import parse_awesome_list
 from bot.catalog.sync import deactivate_list, store_parsed, sync_lists
 from bot.catalog.types import ParsedList
-from bot.cli.context import console, database_errors, engine, fail, settings
+from bot.cli.context import console, database_errors, fail, ready_engine, settings
 from bot.store.db import session_scope
 from bot.store.models import ListEntry, ListSource
+from bot.words import plural
 
 app = typer.Typer(
     help="Awesome lists: show their entries, add or remove a list, sync them now.",
@@ -40,7 +41,7 @@ def _fetch_and_parse(location: str) -> tuple[FetchResult, ParsedList]:
 
 def _stored_entries() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Active entries of enabled lists, and a summary of every stored list."""
-    with database_errors(), Session(engine()) as session:
+    with database_errors(), Session(ready_engine()) as session:
         sources = session.exec(select(ListSource).order_by(col(ListSource.id))).all()
         rows = session.exec(
             select(ListEntry, ListSource.url)
@@ -107,11 +108,12 @@ def _render(entries: list[dict[str, Any]], counts: dict[str, int], title: str) -
         )
     console.print(table)
     console.print(
-        f"{counts.get('entries', 0)} entries · {counts.get('github_links', 0)} GitHub links · "
-        f"{counts.get('repositories', 0)} repositories · "
-        f"{counts.get('duplicates', 0)} duplicates · "
+        f"{plural(counts.get('entries', 0), 'entry', 'entries')} · "
+        f"{plural(counts.get('github_links', 0), 'GitHub link')} · "
+        f"{plural(counts.get('repositories', 0), 'repository', 'repositories')} · "
+        f"{plural(counts.get('duplicates', 0), 'duplicate')} · "
         f"{counts.get('not_crawlable', 0)} not crawlable · "
-        f"{counts.get('suspect_links', 0)} suspect links",
+        f"{plural(counts.get('suspect_links', 0), 'suspect link')}",
         highlight=False,
         soft_wrap=True,
     )
@@ -149,7 +151,7 @@ def show(
 def add(location: str = typer.Argument(..., help=LIST_HELP)) -> None:
     """Add a list (or re-enable a removed one) and store it now; nothing is stored if it fails."""
     fetched, parsed = _fetch_and_parse(location)
-    with database_errors(), session_scope(engine()) as session:
+    with database_errors(), session_scope(ready_engine()) as session:
         source = session.exec(select(ListSource).where(ListSource.url == parsed.source)).first()
         existed = source is not None and source.enabled
         if source is None:
@@ -175,7 +177,7 @@ def remove(location: str = typer.Argument(..., help=LIST_HELP)) -> None:
             configured.add(normalize_location(item))
         except CatalogError:
             continue
-    with database_errors(), session_scope(engine()) as session:
+    with database_errors(), session_scope(ready_engine()) as session:
         exists = session.exec(select(ListSource).where(ListSource.url == key)).first()
         if exists is None and key not in configured:
             raise fail(f"{location}: not in the catalog (see `matchmaker catalog lists`)")
@@ -185,7 +187,7 @@ def remove(location: str = typer.Argument(..., help=LIST_HELP)) -> None:
         else:
             count = deactivate_list(session, key)
     console.print(
-        f"Removed {key}: {count} entries marked inactive (history kept).",
+        f"Removed {key}: {plural(count, 'entry', 'entries')} marked inactive (history kept).",
         highlight=False,
         soft_wrap=True,
     )
@@ -205,7 +207,7 @@ def sync(
     """Fetch, parse and store the lists now; exit code 1 if any list failed."""
     only = [list_location] if list_location else None
     with database_errors():
-        reports = sync_lists(engine(), settings(), only=only)
+        reports = sync_lists(ready_engine(), settings(), only=only)
     if not reports:
         console.print("No lists configured (catalog.lists in config/matchmaker.toml).")
         return

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -50,6 +49,45 @@ def engine() -> Engine:
     return make_engine(settings().db_url)
 
 
+@cache
+def ready_engine() -> Engine:
+    """The engine, with the schema first migrated to this version's head (as `serve` does).
+
+    A fresh data directory therefore works for every command that reads or writes data; a
+    database newer than this version (or any other migration failure) is one clear line.
+    """
+    from alembic.util import CommandError
+
+    from bot.schedule.leader import migration_lock
+    from bot.store import migrate
+
+    db = engine()
+    before: str | None = None
+    head: str | None = None
+    with database_errors():
+        try:
+            with migration_lock(db):
+                before = migrate.current_revision(db)
+                head = migrate.head_revision()
+                if before == head:
+                    return db
+                migrate.upgrade(db)
+        except CommandError as exc:
+            raise fail(
+                f"cannot migrate the database ({describe_database(settings())}) from revision "
+                f"{before} to {head}: {exc}; a newer matchmaker may have migrated it "
+                "(see `matchmaker db current`)",
+                code=EXIT_CONFIG,
+            ) from None
+    err_console.print(
+        f"Database ({describe_database(settings())}): migrated from {before or 'empty'} to {head}.",
+        style="dim",
+        highlight=False,
+        soft_wrap=True,
+    )
+    return db
+
+
 def describe_database(current: Settings) -> str:
     """Where the data lives, without credentials."""
     if current.uses_embedded_db:
@@ -76,10 +114,6 @@ def reset_caches() -> None:
     """Forget cached settings and engine (tests change the environment between calls)."""
     if engine.cache_info().currsize:
         engine().dispose()
+    ready_engine.cache_clear()
     engine.cache_clear()
     settings.cache_clear()
-
-
-def is_interactive() -> bool:
-    """True when stdout is a terminal."""
-    return sys.stdout.isatty()

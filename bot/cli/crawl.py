@@ -6,9 +6,15 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from bot.cli.context import console, database_errors, engine, fail, settings
-from bot.github.crawl import CrawlReport, CrawlTargetError
+from bot.cli.context import console, database_errors, fail, ready_engine, settings
+from bot.github.crawl import CrawlReport
 from bot.github.crawl import crawl as run_crawl
+from bot.github.persist import load_targets
+
+EMPTY_CATALOG = (
+    "the catalog has no repositories to crawl yet: run `matchmaker catalog sync` first "
+    "(it fetches the awesome lists named in catalog.lists of config/matchmaker.toml)"
+)
 
 
 def crawl(
@@ -23,6 +29,11 @@ def crawl(
     if repo is not None and (repo.count("/") != 1 or not all(repo.split("/"))):
         raise fail(f"--repo must look like owner/name, got {repo!r}")
     current = settings()
+    if repo is None:
+        with database_errors():
+            empty = not load_targets(ready_engine())
+        if empty:
+            raise fail(EMPTY_CATALOG)
     if current.github_token is None:
         console.print(
             "[yellow]No GITHUB_TOKEN:[/] using unauthenticated REST search "
@@ -50,10 +61,8 @@ def crawl(
                 left="?" if report.budget_left is None else report.budget_left,
             )
 
-        try:
-            report = run_crawl(engine(), current, repo=repo, dry_run=dry_run, progress=show)
-        except CrawlTargetError as exc:
-            raise fail(str(exc)) from None
+        # an unknown --repo raises CrawlTargetError: the CLI prints it as one line, exit code 1
+        report = run_crawl(ready_engine(), current, repo=repo, dry_run=dry_run, progress=show)
     console.print(summary_table(report))
     if report.stopped:
         console.print(f"[yellow]Stopped early:[/] {report.stopped}", markup=True)

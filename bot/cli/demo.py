@@ -8,9 +8,12 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.panel import Panel
 from rich.table import Table
+from rich.text import Text
 
 from bot.cli.context import console, fail, settings
+from bot.cli.links import issue_cell, print_links
 from bot.logs import configure_logging
+from bot.words import plural
 
 DEFAULT_OUT_DIR = Path("demo-output")
 
@@ -36,16 +39,18 @@ def _digest_table(digest: MemberDigest) -> Table:
         signals = pick.signals
         facts = [
             f"labels: {', '.join(pick.labels[:3])}" if pick.labels else "",
-            f"{signals['age_days']:.0f} days old" if signals.get("age_days") is not None else "",
-            f"{signals.get('comments', 0)} comments",
+            f"{plural(round(signals['age_days']), 'day')} old"
+            if signals.get("age_days") is not None
+            else "",
+            plural(int(signals.get("comments", 0)), "comment"),
         ]
         if signals.get("maintainer_response_hours") is not None:
             facts.append(f"maintainers reply in ~{signals['maintainer_response_hours'] / 24:.0f} d")
         table.add_row(
             str(rank),
-            f"[bold]{pick.repo_full_name}#{pick.issue_number}[/]\n{pick.title}\n[dim]{pick.url}[/]",
-            " · ".join(pick.reasons),
-            "\n".join(f for f in facts if f),
+            issue_cell(pick.repo_full_name, pick.issue_number, pick.title, pick.url),
+            Text(" · ".join(pick.reasons)),
+            Text("\n".join(f for f in facts if f)),
         )
     return table
 
@@ -54,14 +59,15 @@ def _print(result: DemoResult) -> None:
     crawl = result.crawl
     counts = result.lists[0].counts if result.lists else {}
     console.print(
-        f"Catalog: {counts.get('entries', 0)} entries, "
-        f"{counts.get('repositories', 0)} repositories. "
+        f"Catalog: {plural(counts.get('entries', 0), 'entry', 'entries')}, "
+        f"{plural(counts.get('repositories', 0), 'repository', 'repositories')}. "
         f"Crawl ({crawl.mode}): {crawl.repos_done}/{crawl.repos_total} repositories, "
-        f"{crawl.issues_seen} beginner issues, {crawl.issues_available} available, "
-        f"{crawl.requests} API requests, {crawl.points} GraphQL points."
+        f"{plural(crawl.issues_seen, 'beginner issue')}, {crawl.issues_available} available, "
+        f"{plural(crawl.requests, 'API request')}, {plural(crawl.points, 'GraphQL point')}."
     )
     for digest in result.digests:
         console.print(_digest_table(digest))
+        print_links(console, enumerate((pick.url for pick in digest.picks), start=1))
     console.print(f"Block Kit JSON for Slack's Block Kit Builder: {result.blocks_file}")
     console.print(f"Demo database (rebuilt on every run): {result.database}")
 
@@ -106,4 +112,4 @@ def demo(
             sender.send(
                 to_slack, blocks=digest.blocks, text=digest.text, key=f"demo-{digest.member_id}"
             )
-        console.print(f"Posted {len(result.digests)} digests to {to_slack}.")
+        console.print(f"Posted {plural(len(result.digests), 'digest')} to {to_slack}.")

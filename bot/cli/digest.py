@@ -10,13 +10,13 @@ import typer
 from sqlalchemy import select
 from sqlmodel import Session
 
-from bot.cli.context import console, database_errors, engine, fail, settings
+from bot.cli.context import console, database_errors, fail, ready_engine, settings
 from bot.deliver.digest import DM_HEADER, default_recommender, run_digest
 from bot.deliver.render import blocks_to_text
 from bot.deliver.select import select_due
 from bot.deliver.senders import ConsoleSender, Sender, SlackSender
-from bot.store import migrate
 from bot.store.models import Member
+from bot.words import plural
 
 app = typer.Typer(
     help="Weekly digests: preview who would get what, or send this week's digest now.",
@@ -41,12 +41,6 @@ def _member_ids(values: list[str] | None) -> list[str]:
     return ids
 
 
-def _ready_database() -> None:
-    with database_errors():
-        if migrate.current_revision(engine()) != migrate.head_revision():
-            raise fail("the database is not up to date; run `matchmaker db upgrade` first")
-
-
 @app.callback()
 def digest(
     ctx: typer.Context,
@@ -68,9 +62,8 @@ def digest(
 
 def _preview(slack_ids: list[str]) -> None:
     current = settings()
-    _ready_database()
     now = datetime.now(UTC)
-    with database_errors(), Session(engine()) as session:
+    with database_errors(), Session(ready_engine()) as session:
         if slack_ids:
             found = {
                 m.slack_user_id: m
@@ -88,10 +81,7 @@ def _preview(slack_ids: list[str]) -> None:
         if not chosen:
             console.print("Nobody is due for a digest right now. Nothing would be sent.")
             return
-        try:
-            recommend = default_recommender()
-        except ImportError:
-            raise fail("the matcher (bot.match.recommend) is not available") from None
+        recommend = default_recommender()
         member_ids = [m.id for m, _ in chosen if m.id is not None]
         rows = [
             (m.id or 0, m.slack_user_id, m.display_name, m.digest_day, m.digest_time, m.timezone,
@@ -103,7 +93,7 @@ def _preview(slack_ids: list[str]) -> None:
     from bot.slack.blocks import pick_blocks
 
     due_count = sum(1 for row in rows if row[-1])
-    console.print(f"Dry run: {due_count} member(s) due now; nothing is sent or stored.\n")
+    console.print(f"Dry run: {plural(due_count, 'member')} due now; nothing is sent or stored.\n")
     for member_id, slack_id, name, day, hhmm, tz, is_due in rows:
         when = "due now" if is_due else "not due now"
         console.print(
@@ -136,11 +126,10 @@ def send(
 ) -> None:
     """Send digests: those due now, or with `--now` everyone's (admin)."""
     slack_ids = _member_ids(member)
-    _ready_database()
     sender = make_sender()
     with database_errors():
         report = run_digest(
-            engine(), settings(), sender, now=datetime.now(UTC), force=now, members=slack_ids
+            ready_engine(), settings(), sender, now=datetime.now(UTC), force=now, members=slack_ids
         )
     console.print(f"Digest: {report.summary()}.", highlight=False)
     if report.failed:

@@ -24,6 +24,7 @@ from bot.config import ConfigError, Settings, load_settings
 from bot.logs import Redactor, secret_values
 from bot.store import migrate
 from bot.store.db import make_engine
+from bot.words import plural
 
 Status = Literal["ok", "warn", "fail", "skip"]
 MARKS: dict[Status, str] = {
@@ -264,6 +265,6 @@ def doctor() -> None:
     print_checklist(items, redactor)
     failed = [item.name for item in items if item.status == "fail"]
     if failed:
-        console.print(f"[bold red]{len(failed)} check(s) failed:[/] {', '.join(failed)}")
+        console.print(f"[bold red]{plural(len(failed), 'check')} failed:[/] {', '.join(failed)}")
         raise typer.Exit(EXIT_FAILURE)
     console.print("[green]All checks passed.[/]")

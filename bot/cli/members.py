@@ -14,8 +14,9 @@ import typer
 from rich.table import Table
 from sqlmodel import Session, select
 
-from bot.cli.context import console, database_errors, engine, fail
+from bot.cli.context import console, database_errors, fail, ready_engine
 from bot.store.models import Member
+from bot.words import plural
 
 app = typer.Typer(help="Members: list them or export them as CSV/JSON.", no_args_is_help=True)
 
@@ -29,7 +30,7 @@ class Format(StrEnum):
 
 def load_members() -> list[dict[str, Any]]:
     """Every member as a dict of its columns, oldest first."""
-    with database_errors(), Session(engine()) as session:
+    with database_errors(), Session(ready_engine()) as session:
         return [m.model_dump() for m in session.exec(select(Member).order_by(Member.id)).all()]
 
 
@@ -88,7 +89,7 @@ def list_members() -> None:
             digest,
         )
     console.print(table)
-    console.print(f"{len(rows)} member(s).")
+    console.print(f"{plural(len(rows), 'member')}.")
 
 
 @app.command("export")
@@ -108,4 +109,4 @@ def export(
         output.write_text(data, encoding="utf-8")
     except OSError as exc:
         raise fail(f"cannot write {output}: {exc.strerror or exc}") from None
-    typer.echo(f"Wrote {len(rows)} member(s) to {output} ({fmt.value}).", err=True)
+    typer.echo(f"Wrote {plural(len(rows), 'member')} to {output} ({fmt.value}).", err=True)

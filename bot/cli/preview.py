@@ -7,15 +7,22 @@ from datetime import UTC, datetime
 import typer
 from rich.table import Table
 from rich.text import Text
-from sqlmodel import select
+from sqlmodel import func, select
 
-from bot.cli.context import console, database_errors, engine, err_console, fail, settings
+from bot.cli.context import console, database_errors, err_console, fail, ready_engine, settings
+from bot.cli.links import issue_cell, print_links
 from bot.core.vocabulary import Level, parse_level
 from bot.match.profile import MemberProfile, profile_from_member, profile_from_text
 from bot.match.recommend import Recommendation, rank_profiles, recommend
 from bot.match.taxonomy import TaxonomyError, get_taxonomy
 from bot.store.db import session_scope
-from bot.store.models import Member
+from bot.store.models import Issue, Member
+from bot.words import plural
+
+NOTHING_STORED = (
+    "No issues stored yet: run `matchmaker catalog sync`, then `matchmaker crawl` "
+    "(or try `matchmaker demo` for synthetic data)."
+)
 
 
 def preview(
@@ -39,7 +46,7 @@ def preview(
         raise fail(f"invalid taxonomy: {exc}", code=2) from None
     current = settings()
     now = datetime.now(UTC)  # the command's one clock reading
-    with database_errors(), session_scope(engine()) as session:
+    with database_errors(), session_scope(ready_engine()) as session:
         if stack is not None:
             parsed_level = parse_level(level)
             if parsed_level is None:
@@ -66,7 +73,8 @@ def preview(
             picks = recommend(session, current, [row.id], n, now=now).get(row.id, [])
             stats = None
             title = f"Next picks for {row.display_name or row.slack_user_id}: {_describe(profile)}"
-    _print(title, picks, stats)
+        stored = session.exec(select(func.count()).select_from(Issue)).one()
+    _print(title, picks, stats, stored)
 
 
 def _describe(profile: MemberProfile) -> str:
@@ -83,10 +91,13 @@ def _describe(profile: MemberProfile) -> str:
     return f"{text} · {profile.level}"
 
 
-def _print(title: str, picks: list[Recommendation], stats: dict | None) -> None:
+def _print(title: str, picks: list[Recommendation], stats: dict | None, stored: int) -> None:
     if not picks:
         console.print(Text(title, "bold"))
-        console.print("No available issue matches yet: crawl GitHub first, or widen the stack.")
+        if stored:
+            console.print("No available issue matches yet: widen the stack, or crawl again later.")
+        else:
+            console.print(NOTHING_STORED, highlight=False, soft_wrap=True)
     else:
         table = Table(title=Text(title), show_lines=True, title_justify="left")
         table.add_column("#", justify="right")
@@ -94,15 +105,15 @@ def _print(title: str, picks: list[Recommendation], stats: dict | None) -> None:
         table.add_column("Score", justify="right")
         table.add_column("Why", overflow="fold", ratio=2)
         for rec in picks:
-            issue = Text(f"{rec.repo_full_name}#{rec.issue_number}\n", "bold")
-            issue.append(rec.title)
-            issue.append(f"\n{rec.url}", "dim")
+            issue = issue_cell(rec.repo_full_name, rec.issue_number, rec.title, rec.url)
             table.add_row(str(rec.rank), issue, f"{rec.score:.2f}", Text(" · ".join(rec.reasons)))
         console.print(table)
-    if stats:
+        print_links(console, ((rec.rank, rec.url) for rec in picks))
+    if stats and stored:
+        total = plural(stats["issues_total"], "stored issue")
         console.print(
             Text(
-                f"{stats['issues_eligible']} of {stats['issues_total']} stored issues are available"
+                f"{stats['issues_eligible']} of {total} available"
                 f" (assigned {stats['assigned']}, linked PR {stats['linked_pr']}, "
                 f"claimed {stats['claimed']}, inactive repo {stats['repo_inactive']}).",
                 "dim",

@@ -17,6 +17,7 @@ from pydantic import AliasChoices, BaseModel, Field, SecretStr, ValidationError,
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from bot.core.vocabulary import WEEKDAYS
+from bot.errors import SetupError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CONFIG_FILE = Path("config") / "matchmaker.toml"
@@ -43,7 +44,7 @@ EXAMPLES: dict[str, str] = {
 }
 
 
-class ConfigError(Exception):
+class ConfigError(SetupError):
     """Invalid configuration: one human-readable line per problem, never a secret value."""
 
     def __init__(self, problems: list[str]) -> None:

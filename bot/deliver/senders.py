@@ -25,6 +25,7 @@ from slack_sdk.http_retry.state import RetryState
 
 from bot.deliver.pacing import Pacer
 from bot.deliver.render import blocks_to_text
+from bot.errors import ServiceError
 from bot.web import metrics
 
 log = structlog.get_logger(__name__)
@@ -52,7 +53,7 @@ PERMANENT_ERRORS = frozenset(
 UNSUPPORTED_ERRORS = frozenset({"unknown_method", "missing_scope", "not_allowed_token_type"})
 
 
-class SendError(Exception):
+class SendError(ServiceError):
     """A send failed. `permanent` errors skip the member; others are retried later."""
 
     def __init__(self, reason: str, *, permanent: bool = False, ambiguous: bool = False) -> None:

@@ -23,12 +23,14 @@ import httpx
 import structlog
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
+from bot.errors import ServiceError
+
 log = structlog.get_logger(__name__)
 
 RETRY_STATUSES = {500, 502, 503, 504}
 
 
-class GitHubError(Exception):
+class GitHubError(ServiceError):
     """A request failed for good (after retries)."""
 
 

@@ -16,12 +16,13 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
+from bot.errors import InputError
 from bot.store.db import is_postgres, session_scope
 from bot.store.models import CrawlRun, Issue, ListEntry, Repository
 from bot.store.upsert import _with_defaults
 
 
-class CrawlTargetError(Exception):
+class CrawlTargetError(InputError):
     """The requested repository is not in the catalog."""
 
 

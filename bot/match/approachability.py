@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from bot.errors import SetupError
 from bot.match.features import (
     FEATURE_NAMES,
     IssueFacts,
@@ -32,7 +33,7 @@ MODEL_FILE = f"{MODEL_VERSION}.json"
 FORMAT = "matchmaker-logistic/1"
 
 
-class ModelError(Exception):
+class ModelError(SetupError):
     """The model file is missing, unreadable or does not fit the feature code."""
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.config.settings import PROJECT_ROOT
+from bot.errors import SetupError
 
 CONFIG_RELATIVE = Path("config") / "taxonomy.toml"
 _SEPARATORS = re.compile(r"[\s_\-]+")
@@ -29,7 +30,7 @@ _STOPWORDS = frozenset(
 _MAX_NGRAM = 4
 
 
-class TaxonomyError(ValueError):
+class TaxonomyError(SetupError, ValueError):
     """The taxonomy file is malformed (unknown parent, alias used twice, bad table)."""
 
 

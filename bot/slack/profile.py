@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 from bot.config.settings import Settings
 from bot.core.vocabulary import WEEKDAY_NAMES
 from bot.deliver.due import next_slot, zone
+from bot.errors import ServiceError
 from bot.store.models import Delivery, Feedback, Member, Pick, utcnow
 
 if TYPE_CHECKING:  # bot.match is imported on use: an idle server never loads it
@@ -85,7 +86,7 @@ def set_stack(
 # -- GitHub login and the stack inferred from it ------------------------------------------------
 
 
-class GitHubLookupError(Exception):
+class GitHubLookupError(ServiceError):
     """GitHub could not tell us a login's repositories; `str(exc)` is a one-line reply."""
 
 

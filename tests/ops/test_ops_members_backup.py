@@ -44,7 +44,7 @@ def test_list_shows_members_and_their_digest_schedule(cli_db: str) -> None:
     assert result.exit_code == 0, result.output
     assert "U001" in result.output and "python, raft" in result.output
     assert "mon 09:00 UTC" in result.output and "off" in result.output
-    assert "2 member(s)" in result.output
+    assert "2 members." in result.output
 
 
 def test_list_without_members_says_how_they_appear(cli_db: str) -> None:
@@ -71,7 +71,7 @@ def test_export_json_to_a_file(cli_db: str, tmp_path: Path) -> None:
     members = json.loads(target.read_text())
     assert members[0]["github_login"] == "ada" and members[0]["topics"] == {"consensus": 0.8}
     assert members[0]["created_at"].startswith("20")
-    assert "Wrote 2 member(s)" in result.output
+    assert "Wrote 2 members" in result.output
 
 
 def test_export_rejects_an_unknown_format_and_unwritable_path(cli_db: str, tmp_path: Path) -> None:
