@@ -69,7 +69,6 @@ class DigestReport:
     failed: int = 0
     pending: int = 0
     substituted: int = 0
-    channel_posts: int = 0
     errors: dict[str, int] = field(default_factory=dict)
 
     def summary(self) -> str:

@@ -8,7 +8,6 @@ channel) and honours 429 Retry-After through a slack_sdk retry handler.
 
 from __future__ import annotations
 
-import io
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -49,8 +48,6 @@ PERMANENT_ERRORS = frozenset(
         "messages_tab_disabled",
     }
 )
-# Errors that mean "this request can't be answered" (method missing, scope missing).
-UNSUPPORTED_ERRORS = frozenset({"unknown_method", "missing_scope", "not_allowed_token_type"})
 
 
 class SendError(ServiceError):
@@ -298,10 +295,3 @@ class ConsoleSender:
                 if sent_target == target and sent_key == key:
                     return Sent(channel=target, ts=f"console-{index}")
         return None
-
-
-def console_text(blocks: Sequence[dict[str, Any]]) -> str:
-    """Render blocks exactly as the console sender would print them."""
-    buffer = io.StringIO()
-    ConsoleSender(buffer).send("preview", blocks=blocks, text="", key="preview")
-    return buffer.getvalue()

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import SecretStr
-from sqlmodel import select
 
 from bot.catalog.sync import ListReport, sync_lists
 from bot.config import Settings
@@ -152,10 +151,3 @@ def write_block_kit(digests: Sequence[MemberDigest], path: Path) -> Path:
     }
     path.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return path
-
-
-def demo_member_ids(engine: Any) -> list[int]:
-    """Ids of the demo members in a demo database (for `--to-slack`)."""
-    with session_scope(engine) as session:
-        rows = session.exec(select(Member.id).where(Member.team_id == DEMO_TEAM)).all()
-        return [row for row in rows if row is not None]

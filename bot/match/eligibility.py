@@ -9,7 +9,6 @@ availability module's viewer rules, already sent, not for me, level) are counted
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -83,16 +82,3 @@ def pair_keys(member_rows: np.ndarray, issue_cols: np.ndarray, n_issues: int) ->
     """Encode (member row, issue column) pairs as sorted unique int64 keys."""
     keys = member_rows.astype(np.int64) * max(n_issues, 1) + issue_cols.astype(np.int64)
     return np.unique(keys)
-
-
-def pairs_from(
-    pairs: Iterable[tuple[int, int]], member_pos: dict[int, int], table: IssueTable
-) -> tuple[np.ndarray, np.ndarray]:
-    """(member id, issue id) pairs -> (member rows, issue columns), unknown ones dropped."""
-    items = [(member_pos[m], i) for m, i in pairs if m in member_pos]
-    if not items:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    rows = np.fromiter((m for m, _ in items), np.int64, len(items))
-    cols = table.index_of(i for _, i in items)
-    keep = cols >= 0
-    return rows[keep], cols[keep]

@@ -232,8 +232,8 @@ def refresh_stale_inferences(
     limit: int = 50,
     client: Github | None = None,
 ) -> int:
-    """Refresh up to `limit` members whose GitHub inference is missing or stale (for a scheduled
-    job or after `/matchmaker github <login>`); returns how many were refreshed."""
+    """Refresh up to `limit` members whose GitHub inference is missing or stale (called by the
+    scheduled crawl job, `schedule.jobs.refresh_inferences`); returns how many were refreshed."""
     from sqlmodel import select
 
     members = session.exec(

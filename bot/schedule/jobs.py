@@ -32,11 +32,13 @@ log = structlog.get_logger(__name__)
 
 
 def crawl_job(engine: Engine, settings: Settings, *, now: datetime | None = None) -> CrawlReport:
-    """Sync the awesome lists, crawl GitHub, then score the crawled issues' approachability.
+    """Sync the awesome lists, crawl GitHub, score the crawled issues' approachability, then
+    refresh the members' stale GitHub-inferred stacks.
 
-    All three run under one `run_context("crawl")`, so their log lines share a run id. Scores
+    All run under one `run_context("crawl")`, so their log lines share a run id. Scores
     are refreshed unless the crawl failed outright, so the first `/matchmaker picks` after a
-    crawl does not pay for scoring.
+    crawl does not pay for scoring. Inferred stacks older than `match.inference_cache_days` are
+    read again here (a bounded batch per run); nothing else calls GitHub for them.
     """
     from bot.catalog.sync import sync_lists
     from bot.github.crawl import crawl
@@ -51,6 +53,7 @@ def crawl_job(engine: Engine, settings: Settings, *, now: datetime | None = None
                     refresh_approachability(engine, settings, now=now)
                 except Exception as exc:  # scores are refreshed again when picks are ranked
                     log.warning("approachability_refresh_failed", error=str(exc)[:200])
+            refresh_inferences(engine, settings, now=now)
             return report
     finally:
         release_memory()
@@ -77,6 +80,21 @@ def refresh_approachability(
         scored = approachability_adapter.refresh(session, table, eligible, now)
     log.info("approachability_refreshed", issues=scored)
     return scored
+
+
+def refresh_inferences(engine: Engine, settings: Settings, *, now: datetime | None = None) -> int:
+    """Re-read the public repositories of members whose inferred stack is missing or stale.
+
+    A GitHub failure for one member is stored on that member (and shown on their Home tab);
+    it never stops the others. Returns how many members were refreshed.
+    """
+    from bot.match.profile import refresh_stale_inferences
+
+    with session_scope(engine) as session:
+        refreshed = refresh_stale_inferences(session, settings, now=now or datetime.now(UTC))
+    if refreshed:
+        log.info("github_inferences_refreshed", members=refreshed)
+    return refreshed
 
 
 def digest_job(
