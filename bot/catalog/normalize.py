@@ -54,9 +54,9 @@ _NAME_RE = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 # Language tag variants (compared lower-case, spaces removed) -> canonical tag.
 _LANGUAGES: dict[str, tuple[str, ...]] = {
     "go": ("go", "golang", "go-lang"),
-    "cpp": ("c++", "cpp", "cplusplus", "cxx"),
+    "c++": ("c++", "cpp", "cplusplus", "cxx"),
     "c": ("c", "ansic"),
-    "csharp": ("c#", "csharp", ".net", "dotnet"),
+    "c#": ("c#", "csharp", ".net", "dotnet"),
     "fsharp": ("f#", "fsharp"),
     "python": ("python", "py", "python3", "python2"),
     "javascript": ("javascript", "js", "node", "nodejs", "node.js", "ecmascript"),
@@ -132,7 +132,7 @@ def is_web_link(href: str) -> bool:
 
 @lru_cache(maxsize=1024)
 def canonical_language(tag: str) -> str | None:
-    """Canonical language for a tag ("Golang", "GoLang", "Go" -> "go"; "C++", "cpp" -> "cpp")."""
+    """Canonical language for a tag ("Golang", "GoLang", "Go" -> "go"; "C++", "cpp" -> "c++")."""
     key = re.sub(r"\s+", "", tag.strip().lower())
     return _LANGUAGE_ALIASES.get(key)
 

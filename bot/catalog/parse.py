@@ -229,7 +229,7 @@ def _take_tags(text: str) -> tuple[list[str], str]:
 
 
 def _classify_tags(raw: list[str]) -> tuple[list[str], list[str]]:
-    """Split raw tags into canonical languages and other tag slugs ("C/C++" -> c, cpp)."""
+    """Split raw tags into canonical languages and other tag slugs ("C/C++" -> c, c++)."""
     languages: list[str] = []
     others: list[str] = []
     for tag in raw:

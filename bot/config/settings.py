@@ -14,7 +14,12 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, BaseModel, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
 
 from bot.core.vocabulary import WEEKDAYS
 from bot.errors import SetupError
@@ -186,37 +191,33 @@ def _config_file() -> Path | None:
     return None
 
 
-class _TomlSource(PydanticBaseSettingsSource):
-    """Reads the config file; a syntax error becomes a `ConfigError` naming file and line."""
+class _ConfigFileSource(TomlConfigSettingsSource):
+    """pydantic-settings' TOML source for the config file; a bad file becomes a `ConfigError`
+    naming file and line, and a secret in the file is refused (secrets come from the env)."""
 
     def __init__(self, settings_cls: type[BaseSettings], path: Path | None) -> None:
-        super().__init__(settings_cls)
-        self.path = path
-
-    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
-        return None, field_name, False
-
-    def __call__(self) -> dict[str, Any]:
-        if self.path is None:
-            return {}
-        if not self.path.is_file():
-            raise ConfigError([f"MATCHMAKER_CONFIG: file not found: {self.path}"])
+        if path is not None and not path.is_file():
+            raise ConfigError([f"MATCHMAKER_CONFIG: file not found: {path}"])
         try:
-            data = tomllib.loads(self.path.read_text(encoding="utf-8"))
+            super().__init__(settings_cls, toml_file=path)
         except tomllib.TOMLDecodeError as exc:
-            raise ConfigError([f"{self.path}: invalid TOML: {exc}"]) from None
+            raise ConfigError([f"{path}: invalid TOML: {exc}"]) from None
         except UnicodeDecodeError:
-            raise ConfigError([f"{self.path}: not UTF-8 text"]) from None
-        secret_keys = sorted(k for k in data if k in _SECRET_FIELDS)
-        if secret_keys:
-            raise ConfigError(
-                [
-                    f"{self.path}: {key}: secrets are read only from the environment; "
-                    f"remove it from the file and set {_ENV_NAMES[key]} instead"
-                    for key in secret_keys
-                ]
-            )
-        return data
+            raise ConfigError([f"{path}: not UTF-8 text"]) from None
+        _refuse_secrets(path, self.toml_data)
+
+
+def _refuse_secrets(path: Path | None, data: dict[str, Any]) -> None:
+    """Secrets are read only from the environment: a secret key in the file is an error."""
+    secret_keys = sorted(k for k in data if k in _SECRET_FIELDS)
+    if secret_keys:
+        raise ConfigError(
+            [
+                f"{path}: {key}: secrets are read only from the environment; "
+                f"remove it from the file and set {_ENV_NAMES[key]} instead"
+                for key in secret_keys
+            ]
+        )
 
 
 _SECRET_FIELDS = {
@@ -286,6 +287,10 @@ class Settings(BaseSettings):
     )
 
     data_dir: Path = Path("data")
+    # An edited copy of the stack vocabulary (bot/match/taxonomy.toml); None = the packaged one.
+    taxonomy_file: Path | None = Field(
+        default=None, validation_alias=AliasChoices("MATCHMAKER_TAXONOMY", "taxonomy_file")
+    )
     timezone: str = "UTC"
     slack_mode: Literal["socket", "http"] = "socket"
     slack_api_url: str = "https://slack.com/api/"
@@ -346,7 +351,7 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, env_settings, _TomlSource(settings_cls, _config_file()))
+        return (init_settings, env_settings, _ConfigFileSource(settings_cls, _config_file()))
 
     # Convenience accessors -------------------------------------------------------------------
 

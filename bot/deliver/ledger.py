@@ -13,21 +13,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from bot.store.models import Delivery, Member, Pick
+from bot.store.upsert import insert_for
 
 PENDING, SENDING, SENT = "pending", "sending", "sent"
 SKIPPED, FAILED, EXPIRED = "skipped", "failed", "expired"
 RESEND_WINDOW = timedelta(days=8)  # pending rows older than this are expired by cleanup
-
-
-def _insert(session: Session, table: Any) -> Any:
-    dialect = session.get_bind().dialect.name
-    return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
 
 
 @dataclass(frozen=True)
@@ -54,7 +48,7 @@ def write_rows(
     created: list[int] = []
     for row in sorted(rows, key=lambda r: r.key):
         statement = (
-            _insert(session, Delivery.__table__)  # type: ignore[attr-defined]
+            insert_for(session, Delivery)
             .values(
                 dedupe_key=row.key,
                 member_id=row.member_id,
@@ -105,7 +99,7 @@ def add_picks(
         for rank, rec in enumerate(recs)
     ]
     if values:
-        statement = _insert(session, Pick.__table__).values(values)  # type: ignore[attr-defined]
+        statement = insert_for(session, Pick).values(values)
         session.execute(statement.on_conflict_do_nothing(index_elements=["member_id", "issue_id"]))
 
 

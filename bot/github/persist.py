@@ -11,15 +11,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from bot.errors import InputError
-from bot.store.db import is_postgres, session_scope
+from bot.store.db import session_scope
 from bot.store.models import CrawlRun, Issue, ListEntry, Repository
-from bot.store.upsert import _with_defaults
+from bot.store.upsert import insert_for, with_defaults
 
 
 class CrawlTargetError(InputError):
@@ -138,10 +136,9 @@ class CrawlStore:
             for values in issues:
                 row = {**values, "repository_id": target.id, "crawled_at": now}
                 groups.setdefault(frozenset(row), []).append(row)
-            insert = pg_insert if is_postgres(self.engine) else sqlite_insert
             for keys, rows in groups.items():
-                statement = insert(Issue.__table__).values(  # type: ignore[attr-defined]
-                    [_with_defaults(Issue, row) for row in rows]
+                statement = insert_for(session, Issue).values(
+                    [with_defaults(Issue, row) for row in rows]
                 )
                 statement = statement.on_conflict_do_update(
                     index_elements=["node_id"],

@@ -1,13 +1,11 @@
 """Canonical stack terms: what members type, GitHub topics and catalog sections -> one vocabulary.
 
-The table lives in `config/taxonomy.toml` (editable by operators; `$MATCHMAKER_TAXONOMY` points
-elsewhere) with a packaged fallback `bot/match/taxonomy_default.toml`, so the bot works without the
-config directory.
+The table is `bot/match/taxonomy.toml`, packaged with the code; an operator who edits a copy
+points the `taxonomy_file` setting (`$MATCHMAKER_TAXONOMY`) at it.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -17,10 +15,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from bot.config.settings import PROJECT_ROOT
+from bot.config.settings import load_settings
 from bot.errors import SetupError
 
-CONFIG_RELATIVE = Path("config") / "taxonomy.toml"
+PACKAGED_FILE = "taxonomy.toml"
 _SEPARATORS = re.compile(r"[\s_\-]+")
 _CHUNK_SPLIT = re.compile(r"[,;|/\n\t()\[\]{}›>]+|\band\b|\s&\s", re.IGNORECASE)
 _STOPWORDS = frozenset(
@@ -285,27 +283,15 @@ def build_taxonomy(data: Mapping[str, Any], source: str = "") -> Taxonomy:
     )
 
 
-def taxonomy_path() -> Path | None:
-    """The operator's taxonomy file, if any: $MATCHMAKER_TAXONOMY, ./config, the project's."""
-    explicit = os.environ.get("MATCHMAKER_TAXONOMY")
-    if explicit:
-        return Path(explicit)
-    for candidate in (Path.cwd() / CONFIG_RELATIVE, PROJECT_ROOT / CONFIG_RELATIVE):
-        if candidate.is_file():
-            return candidate
-    return None
-
-
 def default_taxonomy_text() -> str:
-    """The packaged fallback table."""
-    return resources.files("bot.match").joinpath("taxonomy_default.toml").read_text("utf-8")
+    """The packaged table."""
+    return resources.files("bot.match").joinpath(PACKAGED_FILE).read_text("utf-8")
 
 
 def load_taxonomy(path: Path | None = None) -> Taxonomy:
-    """Load and validate a taxonomy file (default: `taxonomy_path()`, else the packaged copy)."""
-    path = path if path is not None else taxonomy_path()
+    """Load and validate a taxonomy file (default: the packaged table)."""
     if path is None:
-        text, source = default_taxonomy_text(), "bot/match/taxonomy_default.toml"
+        text, source = default_taxonomy_text(), f"bot/match/{PACKAGED_FILE}"
     else:
         try:
             text, source = path.read_text(encoding="utf-8"), str(path)
@@ -320,8 +306,9 @@ def load_taxonomy(path: Path | None = None) -> Taxonomy:
 
 @cache
 def get_taxonomy() -> Taxonomy:
-    """The process-wide taxonomy (loaded once)."""
-    return load_taxonomy()
+    """The process-wide taxonomy (loaded once): `taxonomy_file` of the settings
+    (`$MATCHMAKER_TAXONOMY`), else the packaged table."""
+    return load_taxonomy(load_settings().taxonomy_file)
 
 
 def normalize_stack(text: str) -> Stack:

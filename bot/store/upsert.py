@@ -4,11 +4,24 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
+from sqlalchemy.dialects.postgresql import Insert as PgInsert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, SQLModel, select
 
+__all__ = ["insert_for", "upsert", "with_defaults"]
+
 ModelT = TypeVar("ModelT", bound=SQLModel)
+
+
+def insert_for(session: Session, model: type[SQLModel]) -> PgInsert | SqliteInsert:
+    """An `INSERT` into `model`'s table in the session's dialect, so it has the native
+    `on_conflict_do_update` / `on_conflict_do_nothing` (PostgreSQL and SQLite spell them alike)."""
+    table = model.__table__  # type: ignore[attr-defined]
+    if session.get_bind().dialect.name == "postgresql":
+        return pg_insert(table)
+    return sqlite_insert(table)
 
 
 def upsert(
@@ -22,11 +35,8 @@ def upsert(
     Uses the dialect's native `INSERT … ON CONFLICT DO UPDATE`, so concurrent crawls cannot
     create duplicates; returns the stored row.
     """
-    table = model.__table__  # type: ignore[attr-defined]
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     row = {**keys, **values}
-    statement = insert(table).values(**_with_defaults(model, row))
+    statement = insert_for(session, model).values(**with_defaults(model, row))
     if values:
         statement = statement.on_conflict_do_update(index_elements=list(keys), set_=values)
     else:
@@ -40,7 +50,7 @@ def upsert(
     return stored
 
 
-def _with_defaults(model: type[SQLModel], row: dict[str, Any]) -> dict[str, Any]:
+def with_defaults(model: type[SQLModel], row: dict[str, Any]) -> dict[str, Any]:
     """Fill Python-side defaults (e.g. created_at) that a Core insert would otherwise skip."""
     filled = dict(row)
     for name, field in model.model_fields.items():

@@ -16,7 +16,7 @@ SOURCE = "list-owner/awesome-things"
 LANGUAGES = {
     "Golang": "go",
     "Go": "go",
-    "C++": "cpp",
+    "C++": "c++",
     "Rust": "rust",
     "Python": "python",
     "JS": "javascript",

@@ -83,7 +83,7 @@ def test_setext_headings_star_bullets_and_trailing_tags(observability: ParsedLis
     tiny = by_name["tinymetrics"]
     assert (tiny.language, tiny.description) == ("go", "A time-series store for small clusters.")
     assert by_name["metricflow"].language == "java"  # "(Java)" right after the link
-    assert by_name["tail-sampler"].language == "cpp"  # "(C++)." at the end, ordered list
+    assert by_name["tail-sampler"].language == "c++"  # "(C++)." at the end, ordered list
     assert by_name["span-sink"].section == "Tracing › Collectors"
     assert by_name["logslice"].topics == ("logging", "events")
     pipelines = by_name["Ingest pipelines"]

@@ -66,7 +66,7 @@ def test_head_non_github_links_are_kept_and_reported(head: ParsedList) -> None:
     assert hosts == ["build-your-own.org", "cstack.github.io", "ocw.mit.edu", "sites.google.com"]
     assert all(e.repo is None and e.link_kind == "other" for e in head.not_crawlable)
     book = _one(head, "Build Your Own Redis with C/C++")
-    assert (book.language, book.tags, book.section) == ("c", ("cpp", "book"), "Other Resources")
+    assert (book.language, book.tags, book.section) == ("c", ("c++", "book"), "Other Resources")
 
 
 def test_head_sections_and_topics(head: ParsedList) -> None:
@@ -82,8 +82,8 @@ def test_head_sections_and_topics(head: ParsedList) -> None:
 def test_head_language_tag_variants_are_normalised(head: ParsedList) -> None:
     assert _one(head, "Dapr").language == "go"  # "(GoLang)"
     assert _one(head, "Jocko").language == "go"  # "(Golang)"
-    assert _one(head, "KeyDB").language == "cpp"  # "(C++)"
-    assert _one(head, "LiteDB").language == "csharp"  # "(C#)"
+    assert _one(head, "KeyDB").language == "c++"  # "(C++)"
+    assert _one(head, "LiteDB").language == "c#"  # "(C#)"
     assert _one(head, "FlexSearch").language == "javascript"  # "(JS)"
     assert _one(head, "awesome-scalability").language is None  # no tag at all
 
@@ -139,7 +139,7 @@ def test_tag_inside_link_text_824ae8a() -> None:
     assert etcd.topics == ("key-value-storages", "raft", "grpc")
     assert etcd.description is not None and etcd.description.startswith("distributed reliable")
     lizard = [e for e in parsed.entries if e.repo == "lizardfs/lizardfs"]  # text after the link
-    assert [(e.name, e.language) for e in lizard] == [("GlusterFS", "cpp")]
+    assert [(e.name, e.language) for e in lizard] == [("GlusterFS", "c++")]
     assert lizard[0].description is not None
     assert lizard[0].description.endswith("visible to an end user as a single file system.")
 
@@ -150,7 +150,7 @@ def test_mixed_tag_positions_5a74c26() -> None:
     assert _one(parsed, "nsq").language == "go"  # tag inside the link
     harvey = _one(parsed, "HarveyOS")  # "(C)[HarveyOS - …](…)": no space before the link
     assert (harvey.language, harvey.repo, harvey.section) == ("c", "harvey-os/harvey", "OS")
-    assert {e.language for e in parsed.entries} >= {"go", "java", "python", "erlang", "cpp"}
+    assert {e.language for e in parsed.entries} >= {"go", "java", "python", "erlang", "c++"}
 
 
 def test_heading_right_after_list_item_and_wrong_spark_link_41ac7bc() -> None:

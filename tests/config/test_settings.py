@@ -107,6 +107,33 @@ def test_secrets_in_the_toml_file_are_refused(
     assert FAKE_GITHUB not in str(caught.value)
 
 
+def test_a_config_file_that_is_not_utf8_or_missing_is_one_clear_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "latin1.toml"
+    config.write_bytes('timezone = "Europe/Zürich"\n'.encode("latin-1"))
+    monkeypatch.setenv("MATCHMAKER_CONFIG", str(config))
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert caught.value.problems == [f"{config}: not UTF-8 text"]
+    monkeypatch.setenv("MATCHMAKER_CONFIG", str(tmp_path / "gone.toml"))
+    with pytest.raises(ConfigError, match="file not found"):
+        load_settings()
+
+
+def test_file_values_fill_nested_tables_and_the_taxonomy_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "mm.toml"
+    config.write_text('taxonomy_file = "my/taxonomy.toml"\n[match]\nmax_per_repo = 2\n')
+    monkeypatch.setenv("MATCHMAKER_CONFIG", str(config))
+    settings = load_settings()
+    assert settings.taxonomy_file == Path("my/taxonomy.toml")
+    assert settings.match.max_per_repo == 2 and settings.match.spread_days == 7
+    monkeypatch.setenv("MATCHMAKER_TAXONOMY", "/etc/mm/taxonomy.toml")
+    assert load_settings().taxonomy_file == Path("/etc/mm/taxonomy.toml")
+
+
 @pytest.mark.parametrize(
     "env",
     [

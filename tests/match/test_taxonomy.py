@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.config.settings import PROJECT_ROOT
+from bot.config import load_settings
 from bot.match.taxonomy import (
     TaxonomyError,
     build_taxonomy,
@@ -99,19 +99,18 @@ def test_every_section_of_the_awesome_list_maps_to_a_term() -> None:
     assert unmapped == ["Other Resources"]
 
 
-def test_packaged_fallback_is_identical_to_the_config_file() -> None:
-    config = (PROJECT_ROOT / "config" / "taxonomy.toml").read_text(encoding="utf-8")
-    assert default_taxonomy_text() == config
-
-
 def test_the_bot_works_without_the_config_dir(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr("bot.match.taxonomy.PROJECT_ROOT", tmp_path)
-    taxonomy = load_taxonomy()
-    assert taxonomy.source.endswith("taxonomy_default.toml")
-    assert taxonomy.parse("golang").languages == {"go": 1.0}
+    monkeypatch.setattr("bot.config.settings.PROJECT_ROOT", tmp_path)
+    get_taxonomy.cache_clear()
+    try:
+        taxonomy = get_taxonomy()
+        assert taxonomy.source == "bot/match/taxonomy.toml"
+        assert taxonomy.parse("golang").languages == {"go": 1.0}
+    finally:
+        get_taxonomy.cache_clear()
 
 
 def test_an_operator_can_point_at_an_edited_table(
@@ -122,7 +121,23 @@ def test_an_operator_can_point_at_an_edited_table(
         default_taxonomy_text().replace('aliases = ["golang"]', 'aliases = ["golang", "gopher"]')
     )
     monkeypatch.setenv("MATCHMAKER_TAXONOMY", str(path))
-    assert load_taxonomy().parse("gopher").languages == {"go": 1.0}
+    assert load_settings().taxonomy_file == path
+    get_taxonomy.cache_clear()
+    try:
+        assert get_taxonomy().parse("gopher").languages == {"go": 1.0}
+        assert get_taxonomy().source == str(path)
+    finally:
+        get_taxonomy.cache_clear()
+
+
+def test_the_catalog_spells_languages_as_the_taxonomy_does() -> None:
+    from bot.catalog.normalize import _LANGUAGES
+
+    taxonomy = get_taxonomy()
+    for tag, spellings in _LANGUAGES.items():
+        known = {term for spelling in spellings for term in taxonomy.parse(spelling).languages}
+        assert known <= {tag}, f"catalog says {tag!r}, taxonomy says {sorted(known)}"
+    assert taxonomy.parse("cpp").languages == {"c++": 1.0}
 
 
 @pytest.mark.parametrize(
