@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -12,10 +13,12 @@ from rich.text import Text
 
 from bot.cli.context import console, fail, settings
 from bot.cli.links import issue_cell, print_links
+from bot.errors import SetupError
 from bot.logs import configure_logging
 from bot.words import plural
 
 DEFAULT_OUT_DIR = Path("demo-output")
+FAKES_PACKAGES = {"graphql", "aiohttp"}  # the `fakes` dependency group (not in the image)
 
 if TYPE_CHECKING:  # the demo pulls in the fake servers: import them only when it runs
     from bot.demo.run import DemoResult, MemberDigest
@@ -72,6 +75,21 @@ def _print(result: DemoResult) -> None:
     console.print(f"Demo database (rebuilt on every run): {result.database}")
 
 
+def _demo_stage() -> tuple[str, Callable[..., DemoResult]]:
+    """The demo's notice and runner; without the `fakes` group installed, a `SetupError`."""
+    try:
+        from bot.demo.run import SYNTHETIC_NOTICE, run_demo
+    except ModuleNotFoundError as exc:
+        if exc.name not in FAKES_PACKAGES:
+            raise
+        raise SetupError(
+            f"the offline demo needs the fake GitHub server's packages ({exc.name} is missing): "
+            "in a checkout run `make run` or `uv sync` (they install the `fakes` dependency "
+            "group); a deployed bot runs `matchmaker serve` instead"
+        ) from None
+    return SYNTHETIC_NOTICE, run_demo
+
+
 def demo(
     out_dir: Annotated[
         Path, typer.Option("--out", help="Where to write the Block Kit JSON.")
@@ -87,7 +105,7 @@ def demo(
     verbose: bool = typer.Option(False, "--verbose", help="Show the pipeline's log lines."),
 ) -> None:
     """Run the whole pipeline offline on synthetic demo data and print each member's digest."""
-    from bot.demo.run import SYNTHETIC_NOTICE, run_demo
+    notice, run_demo = _demo_stage()
 
     current = settings()
     if to_slack and current.slack_bot_token is None:
@@ -96,7 +114,7 @@ def demo(
         configure_logging(current.model_copy(update={"log_level": "warning"}))
     console.print(
         Panel(
-            f"{SYNTHETIC_NOTICE}\nA local fake GitHub serves a synthetic world for the "
+            f"{notice}\nA local fake GitHub serves a synthetic world for the "
             "135 repositories of awesome-distributed-system-projects; the real catalog, crawler "
             "and matcher run against it. Nothing leaves this machine.",
             title="Matchmaker demo",

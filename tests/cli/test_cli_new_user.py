@@ -132,3 +132,17 @@ def test_in_a_terminal_the_issue_name_is_a_hyperlink_to_the_whole_url() -> None:
     assert "\x1b]8;id=" in text and f";{url}\x1b\\" in text  # OSC 8 hyperlinks
     assert "[bold]not markup[/]" in text
     assert url in text  # printed whole even at 40 columns
+
+
+def test_demo_without_the_fakes_group_says_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    for name in [m for m in sys.modules if m.startswith(("bot.demo", "bot.fakes", "graphql"))]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "graphql", None)  # as in the image: not installed
+    result = runner.invoke(app, ["run"])
+    assert result.exit_code == 2
+    assert "fakes" in result.output and "uv sync" in result.output
+    assert "Traceback" not in result.output

@@ -201,8 +201,19 @@ def test_image_steps_install_from_the_lock_and_serve_health_until_sigterm(tmp_pa
         text=True,
     )
     assert imports.returncode == 0, imports.stderr[-2000:]
-    dev = subprocess.run([str(venv_python), "-c", "import pytest"], capture_output=True)
-    assert dev.returncode != 0, "dev dependencies ended up in the image"
+    for module in ("pytest", "mypy", "yaml", "graphql", "aiohttp"):  # dev and fakes groups
+        probe = subprocess.run([str(venv_python), "-c", f"import {module}"], capture_output=True)
+        assert probe.returncode != 0, f"{module} (a dev/fakes dependency) ended up in the image"
+    # Without the fakes, the offline demo says what to install instead of a traceback.
+    demo = subprocess.run(
+        [str(app / ".venv" / "bin" / "matchmaker"), "demo", "--out", str(tmp_path / "demo")],
+        cwd=app,
+        env={**replay.env, "MATCHMAKER_DATA_DIR": str(tmp_path / "demo-data")},
+        capture_output=True,
+        text=True,
+    )
+    assert demo.returncode == 2, demo.stdout + demo.stderr
+    assert "fakes" in demo.stderr and "Traceback" not in demo.stderr, demo.stderr[-2000:]
     assert not list((app / ".venv").rglob("site-packages/numpy/_core/tests"))
 
     port = free_port()
