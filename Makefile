@@ -18,12 +18,14 @@ run: setup
 test: setup
 	$(UV) run --frozen ruff check bot tests bench scripts
 	$(UV) run --frozen ruff format --check bot tests bench scripts
+	$(UV) run --frozen mypy
 	@if [ "$${CI:-}" = "true" ] && [ -z "$${DATABASE_URL:-}" ]; then export DATABASE_URL="$(PG_TEST_URL)"; fi; \
 		$(UV) run --frozen pytest
 
 lint:
 	$(UV) run ruff check bot tests bench scripts
 	$(UV) run ruff format --check bot tests bench scripts
+	$(UV) run mypy
 
 format:
 	$(UV) run ruff format bot tests bench scripts

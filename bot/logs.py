@@ -142,14 +142,14 @@ def wants_json(settings: Settings, stream: TextIO) -> bool:
     return not is_tty or in_container()
 
 
-class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class _StderrHandler(logging.StreamHandler):
     """Writes to whatever `sys.stderr` is at the time of each line (it may be replaced later,
     e.g. by a test runner capturing output), never to a stream that has since been closed."""
 
     def __init__(self) -> None:
         super().__init__(sys.stderr)
 
-    @property  # type: ignore[override]
+    @property
     def stream(self) -> TextIO:
         return sys.stderr
 

@@ -221,8 +221,8 @@ def store_parsed(
     """Write one parsed list: repositories, entries (added / seen / inactive), source counts."""
     now = now or utcnow()
     report = report or ListReport(parsed.source, UPDATED, list_id=list_id)
-    source = session.get(ListSource, list_id)
-    if source is None:
+    source = session.get(ListSource, list_id) if list_id is not None else None
+    if source is None or list_id is None:
         raise CatalogError(f"list {list_id} is not stored")
     crawlable = [e for e in parsed.entries if e.repo is not None and not e.wrong_link]
     repo_ids = _repository_ids(session, (e.repo for e in crawlable if e.repo))

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bot.cli.context import console, database_errors, fail, ready_engine, settings
 from bot.deliver.digest import DM_HEADER, default_recommender, run_digest
@@ -67,7 +67,9 @@ def _preview(slack_ids: list[str]) -> None:
         if slack_ids:
             found = {
                 m.slack_user_id: m
-                for m in session.scalars(select(Member).where(Member.slack_user_id.in_(slack_ids)))
+                for m in session.scalars(
+                    select(Member).where(col(Member.slack_user_id).in_(slack_ids))
+                )
             }
             missing = [s for s in slack_ids if s not in found]
             if missing:

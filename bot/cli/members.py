@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.cli.context import console, database_errors, fail, ready_engine
 from bot.store.models import Member
@@ -31,7 +31,7 @@ class Format(StrEnum):
 def load_members() -> list[dict[str, Any]]:
     """Every member as a dict of its columns, oldest first."""
     with database_errors(), Session(ready_engine()) as session:
-        return [m.model_dump() for m in session.exec(select(Member).order_by(Member.id)).all()]
+        return [m.model_dump() for m in session.exec(select(Member).order_by(col(Member.id))).all()]
 
 
 def _plain(value: Any) -> Any:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import typer
 from rich.table import Table
 from rich.text import Text
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 
 from bot.cli.context import console, database_errors, err_console, fail, ready_engine, settings
 from bot.cli.links import issue_cell, print_links
@@ -65,7 +65,7 @@ def preview(
             title = f"Picks for {_describe(profile)}"
         else:
             row = session.exec(
-                select(Member).where(Member.slack_user_id == member).order_by(Member.id)
+                select(Member).where(Member.slack_user_id == member).order_by(col(Member.id))
             ).first()
             if row is None or row.id is None:
                 raise fail(f"no member with Slack id {member!r} (members join via /matchmaker)")

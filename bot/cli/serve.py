@@ -17,6 +17,7 @@ import threading
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from types import FrameType
+from typing import Any
 
 import typer
 from sqlalchemy.engine import Engine
@@ -58,9 +59,9 @@ def _slack_wanted(current: Settings) -> bool:
     return True
 
 
-def _accepting(address: tuple[str, int]) -> Callable[[], bool]:
+def _accepting(address: tuple[Any, ...]) -> Callable[[], bool]:
     """True while something accepts TCP connections at `address` (the Slack events server)."""
-    host, port = address[:2]
+    host, port = str(address[0]), int(address[1])
     host = "127.0.0.1" if host in ("0.0.0.0", "") else "::1" if host == "::" else host
 
     def check() -> bool:

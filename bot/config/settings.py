@@ -14,6 +14,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic_core import ErrorDetails
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -385,7 +386,7 @@ class Settings(BaseSettings):
         return [v for v in values if len(v) >= 4]
 
 
-def _describe(error: dict[str, Any]) -> str:
+def _describe(error: ErrorDetails) -> str:
     """One line for one pydantic error: key, what was wrong, an example. Never the secret."""
     loc = [str(part) for part in error.get("loc", ())]
     field = loc[0].lower().removeprefix("matchmaker_") if loc else "?"

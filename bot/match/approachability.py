@@ -166,7 +166,10 @@ def score_issues(
     iterable of rows; an issue whose repository is missing is scored with unknown repo facts.
     Loads the shipped model unless `model` is given.
     """
-    by_id = repos if isinstance(repos, Mapping) else {repo.id: repo for repo in repos}
+    if isinstance(repos, Mapping):
+        by_id: Mapping[int, Any] = repos
+    else:
+        by_id = {repo.id: repo for repo in list[Any](repos)}
     issues = list(issues)
     if not issues:
         return {}

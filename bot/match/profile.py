@@ -234,10 +234,10 @@ def refresh_stale_inferences(
 ) -> int:
     """Refresh up to `limit` members whose GitHub inference is missing or stale (called by the
     scheduled crawl job, `schedule.jobs.refresh_inferences`); returns how many were refreshed."""
-    from sqlmodel import select
+    from sqlmodel import col, select
 
     members = session.exec(
-        select(Member).where(Member.github_login.is_not(None)).order_by(Member.id)  # type: ignore[union-attr]
+        select(Member).where(col(Member.github_login).is_not(None)).order_by(col(Member.id))
     ).all()
     done = 0
     for member in members:

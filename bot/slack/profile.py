@@ -208,13 +208,11 @@ def forget_member(session: Session, member: Member) -> dict[str, int]:
     """Delete everything stored about a member; returns how many rows of each kind went."""
     assert member.id is not None
     counts = {}
-    counts["feedback"] = session.exec(  # type: ignore[call-overload]
+    counts["feedback"] = session.exec(
         delete(Feedback).where(col(Feedback.member_id) == member.id)
     ).rowcount
-    counts["picks"] = session.exec(  # type: ignore[call-overload]
-        delete(Pick).where(col(Pick.member_id) == member.id)
-    ).rowcount
-    counts["deliveries"] = session.exec(  # type: ignore[call-overload]
+    counts["picks"] = session.exec(delete(Pick).where(col(Pick.member_id) == member.id)).rowcount
+    counts["deliveries"] = session.exec(
         delete(Delivery).where(col(Delivery.member_id) == member.id)
     ).rowcount
     session.delete(member)

@@ -24,7 +24,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import case, func, select
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bot.config import Settings
 from bot.core.availability import (
@@ -141,5 +141,5 @@ class StoreCollector(Collector):
 def last_successful_crawl(session: Session) -> datetime | None:
     """Finish time of the newest crawl run with status ok or partial, if any."""
     return session.execute(
-        select(func.max(CrawlRun.finished_at)).where(CrawlRun.status.in_(("ok", "partial")))
+        select(func.max(CrawlRun.finished_at)).where(col(CrawlRun.status).in_(("ok", "partial")))
     ).scalar_one()
