@@ -104,7 +104,7 @@ def _preview(slack_ids: list[str]) -> None:
             highlight=False,
         )
         text = blocks_to_text(pick_blocks(picks.get(member_id, []), header=DM_HEADER))
-        console.print(text + "\n", markup=False, highlight=False)
+        console.print(text + "\n", markup=False, highlight=False, soft_wrap=True)  # whole URLs
 
 
 def make_sender() -> Sender:
