@@ -7,14 +7,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from bot.cli.context import console, database_errors, fail, ready_engine, settings
+from bot.cli.hints import EMPTY_CATALOG
 from bot.github.crawl import CrawlReport
 from bot.github.crawl import crawl as run_crawl
 from bot.github.persist import load_targets
-
-EMPTY_CATALOG = (
-    "the catalog has no repositories to crawl yet: run `matchmaker catalog sync` first "
-    "(it fetches the awesome lists named in catalog.lists of config/matchmaker.toml)"
-)
 
 
 def crawl(

@@ -10,6 +10,7 @@ from rich.text import Text
 from sqlmodel import col, func, select
 
 from bot.cli.context import console, database_errors, err_console, fail, ready_engine, settings
+from bot.cli.hints import NOTHING_STORED
 from bot.cli.links import issue_cell, print_links
 from bot.core.vocabulary import Level, parse_level
 from bot.match.profile import MemberProfile, profile_from_member, profile_from_text
@@ -18,11 +19,6 @@ from bot.match.taxonomy import TaxonomyError, get_taxonomy
 from bot.store.db import session_scope
 from bot.store.models import Issue, Member
 from bot.words import plural
-
-NOTHING_STORED = (
-    "No issues stored yet: run `matchmaker catalog sync`, then `matchmaker crawl` "
-    "(or try `matchmaker demo` for synthetic data)."
-)
 
 
 def preview(
