@@ -146,3 +146,15 @@ def test_demo_without_the_fakes_group_says_what_to_install(
     assert result.exit_code == 2
     assert "fakes" in result.output and "uv sync" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_database_from_a_newer_version_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    db = tmp_path / "data" / "matchmaker.db"
+    db.parent.mkdir(parents=True)
+    with sqlite3.connect(db) as connection:
+        connection.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) PRIMARY KEY)")
+        connection.execute("INSERT INTO alembic_version VALUES ('9999_from_the_future')")
+    result = runner.invoke(app, ["members", "list"])
+    assert result.exit_code == 2
+    assert "9999_from_the_future" in result.output and "matchmaker db current" in result.output
+    assert "Traceback" not in result.output
