@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -25,6 +27,7 @@ def crawl(
     if repo is not None and (repo.count("/") != 1 or not all(repo.split("/"))):
         raise fail(f"--repo must look like owner/name, got {repo!r}")
     current = settings()
+    now = datetime.now(UTC)  # the command's one clock reading
     if repo is None:
         with database_errors():
             empty = not load_targets(ready_engine())
@@ -58,7 +61,9 @@ def crawl(
             )
 
         # an unknown --repo raises CrawlTargetError: the CLI prints it as one line, exit code 1
-        report = run_crawl(ready_engine(), current, repo=repo, dry_run=dry_run, progress=show)
+        report = run_crawl(
+            ready_engine(), current, repo=repo, dry_run=dry_run, progress=show, now=now
+        )
     console.print(summary_table(report))
     if report.stopped:
         console.print(f"[yellow]Stopped early:[/] {report.stopped}", markup=True)

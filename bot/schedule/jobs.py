@@ -82,7 +82,7 @@ def refresh_approachability(
     return scored
 
 
-def refresh_inferences(engine: Engine, settings: Settings, *, now: datetime | None = None) -> int:
+def refresh_inferences(engine: Engine, settings: Settings, *, now: datetime) -> int:
     """Re-read the public repositories of members whose inferred stack is missing or stale.
 
     A GitHub failure for one member is stored on that member (and shown on their Home tab);
@@ -91,7 +91,7 @@ def refresh_inferences(engine: Engine, settings: Settings, *, now: datetime | No
     from bot.match.profile import refresh_stale_inferences
 
     with session_scope(engine) as session:
-        refreshed = refresh_stale_inferences(session, settings, now=now or datetime.now(UTC))
+        refreshed = refresh_stale_inferences(session, settings, now=now)
     if refreshed:
         log.info("github_inferences_refreshed", members=refreshed)
     return refreshed
