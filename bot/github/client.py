@@ -1,11 +1,14 @@
 """HTTP client for GitHub's REST and GraphQL APIs with rate-limit handling.
 
 * Retries (tenacity) transport errors, 5xx and timeouts with exponential backoff and jitter.
-* Honours `Retry-After` (429 and secondary-limit 403) and, for the primary limit
-  (`X-RateLimit-Remaining: 0` or GraphQL `RATE_LIMITED`), waits until `X-RateLimit-Reset` when
-  that is near, otherwise raises `RateLimited`.
-* Caps requests in flight, counts requests and GraphQL points, and refuses to spend more than
-  `budget_share` of the hourly budget in one run (`BudgetExhausted`).
+* Rate limits as GitHub documents them: `Retry-After` on any 403/429 is waited out; else
+  `X-RateLimit-Remaining: 0` (or GraphQL `RATE_LIMITED`) waits until `X-RateLimit-Reset`; a
+  secondary-limit body without headers ("secondary rate limit", "abuse detection", as PyGithub
+  matches them) waits a minute. A wait longer than `max_wait`, or one that keeps recurring,
+  raises `RateLimited` (a resumable stop), never a blind retry.
+* Budgets per resource and window: core and GraphQL are hourly, and one run spends at most
+  `budget_share` of them (`BudgetExhausted`); search is per minute, so an empty search window
+  is waited out until its reset.
 * Conditional GETs: pass the stored ETag; a 304 costs nothing.
 """
 
@@ -28,6 +31,8 @@ from bot.errors import ServiceError
 log = structlog.get_logger(__name__)
 
 RETRY_STATUSES = {500, 502, 503, 504}
+HOURLY = ("core", "graphql")  # budget_share applies to these; search resets every minute
+SECONDARY_MARKERS = ("secondary rate limit", "abuse detection")
 
 
 class GitHubError(ServiceError):
@@ -50,12 +55,17 @@ class BudgetExhausted(GitHubError):
     """This run reached its configured share of the hourly budget."""
 
 
+class Unprocessable(GitHubError):
+    """422 Validation Failed (e.g. a search naming a repository that cannot be searched)."""
+
+
 class _Retry(Exception):
     """Internal: retry after `delay` seconds (None: exponential backoff)."""
 
-    def __init__(self, reason: str, delay: float | None = None) -> None:
+    def __init__(self, reason: str, delay: float | None = None, *, limited: bool = False) -> None:
         super().__init__(reason)
         self.delay = delay
+        self.limited = limited  # a rate-limit wait: giving up means RateLimited
 
 
 @dataclass
@@ -140,21 +150,50 @@ class GitHubClient:
         """What GitHub last said is left of `resource` (None before the first response)."""
         return self.usage.remaining.get(resource)
 
+    def now(self) -> float:
+        """Epoch seconds on the injected clock (compared with X-RateLimit-Reset)."""
+        return self._clock()
+
+    def sleep(self, seconds: float) -> None:
+        """Wait (the injected sleep, so tests run on a virtual clock)."""
+        if seconds > 0:
+            self._sleep(seconds)
+
     def allowance(self, resource: str) -> int | None:
-        """How much more this run may spend of `resource` (None: unknown yet)."""
+        """How much more this run may spend of `resource` (None: unknown yet).
+
+        Hourly resources (core, GraphQL) are capped at `budget_share` of the limit; search
+        is a per-minute window, so only what GitHub says is left counts."""
         limit = self.usage.limit.get(resource)
         if limit is None:
             return None
+        remaining = self.usage.remaining.get(resource, limit)
+        if resource not in HOURLY:
+            return max(0, remaining)
         share_left = int(limit * self.budget_share) - self.usage.spent.get(resource, 0)
-        return max(0, min(share_left, self.usage.remaining.get(resource, limit)))
+        return max(0, min(share_left, remaining))
 
     def _check_budget(self, resource: str, cost: int) -> None:
         allowance = self.allowance(resource)
-        if allowance is not None and cost > allowance:
-            raise BudgetExhausted(
-                f"{resource}: {cost} more would exceed this run's share "
-                f"({self.budget_share:.0%}) of the hourly budget"
-            )
+        if allowance is None or cost <= allowance:
+            return
+        if resource not in HOURLY:  # the per-minute window refills soon: wait for it
+            self._wait_for_window(resource)
+            return
+        raise BudgetExhausted(
+            f"{resource}: {cost} more would exceed this run's share "
+            f"({self.budget_share:.0%}) of the hourly budget"
+        )
+
+    def _wait_for_window(self, resource: str) -> None:
+        reset = self.usage.reset.get(resource)
+        wait = (reset - self.now() + 1) if reset else 60.0
+        if wait > self.max_wait:
+            raise RateLimited(f"{resource}: window resets in {wait:.0f} s", reset)
+        log.info("github.window_wait", resource=resource, wait_s=round(max(wait, 0), 1))
+        self.sleep(wait)
+        with self._lock:
+            self.usage.remaining.pop(resource, None)  # unknown until the next response
 
     def _record(self, response: httpx.Response, fallback_resource: str) -> None:
         headers = response.headers
@@ -196,6 +235,10 @@ class GitHubClient:
         try:
             return retrying(self._attempt, send, resource)
         except _Retry as exc:
+            if exc.limited:
+                raise RateLimited(
+                    f"still rate limited after {self.max_attempts} attempts: {exc}"
+                ) from None
             raise GitHubError(f"gave up after {self.max_attempts} attempts: {exc}") from None
 
     def _attempt(self, send: Callable[[], httpx.Response], resource: str) -> httpx.Response:
@@ -213,15 +256,28 @@ class GitHubClient:
         return response
 
     def _rate_limit_response(self, response: httpx.Response) -> None:
-        """Raise _Retry / RateLimited for a 403 or 429 that is about rate limits."""
+        """Raise _Retry / RateLimited for a 403 or 429 that is about rate limits.
+
+        Order as in GitHub's docs: `Retry-After` first, then `X-RateLimit-Remaining: 0` with
+        `X-RateLimit-Reset`, then a secondary-limit body (wait one minute). A 403 that is none
+        of these (e.g. a forbidden resource) is returned to the caller."""
         headers = response.headers
         message = _message(response)
-        retry_after = headers.get("Retry-After")
-        if response.status_code == 429 or "secondary rate limit" in message.lower():
-            delay = float(retry_after) if retry_after and retry_after.isdigit() else 60.0
-            log.warning("github.secondary_limit", wait_s=delay, status=response.status_code)
-            raise _Retry("secondary rate limit", delay)
-        if headers.get("X-RateLimit-Remaining") == "0" or "rate limit" in message.lower():
+        lowered = message.lower()
+        retry_after = headers.get("Retry-After", "").strip()
+        if retry_after.isdigit():
+            delay = float(retry_after)
+            if delay > self.max_wait:
+                raise RateLimited(f"retry after {delay:.0f} s: {message}", self.now() + delay)
+            log.warning("github.retry_after", wait_s=delay, status=response.status_code)
+            reason = f"HTTP {response.status_code} Retry-After {delay:.0f}"
+            raise _Retry(reason, delay, limited=True)
+        if headers.get("X-RateLimit-Remaining") == "0":
+            self._wait_for_reset(headers.get("X-RateLimit-Reset"), message, _server_time(response))
+        if response.status_code == 429 or any(m in lowered for m in SECONDARY_MARKERS):
+            log.warning("github.secondary_limit", wait_s=60, status=response.status_code)
+            raise _Retry(f"secondary rate limit: {message}", 60.0, limited=True)
+        if "rate limit" in lowered:
             self._wait_for_reset(headers.get("X-RateLimit-Reset"), message, _server_time(response))
 
     def _wait_for_reset(
@@ -234,7 +290,7 @@ class GitHubClient:
         wait = (reset - now + 1) if reset else None
         if wait is not None and wait <= self.max_wait:
             log.warning("github.rate_limited", wait_s=round(max(wait, 0), 1))
-            raise _Retry("primary rate limit", max(wait, 0.0))
+            raise _Retry("primary rate limit", max(wait, 0.0), limited=True)
         raise RateLimited(message or "rate limit exceeded", reset)
 
     # Public API --------------------------------------------------------------------------------
@@ -249,6 +305,8 @@ class GitHubClient:
         response = self._call(lambda: self.http.get(path, params=params, headers=headers), resource)
         if response.status_code == 404:
             raise NotFound(f"GET {path}: not found")
+        if response.status_code == 422:
+            raise Unprocessable(f"GET {path}: HTTP 422 {_message(response)}")
         if response.status_code not in (200, 304):
             raise GitHubError(f"GET {path}: HTTP {response.status_code} {_message(response)}")
         return response
@@ -291,8 +349,12 @@ def _server_time(response: httpx.Response) -> float | None:
 
 
 def _message(response: httpx.Response) -> str:
+    """GitHub's `message`, with the `errors[].message` details of a validation failure."""
     try:
         data = response.json()
     except ValueError:
         return response.text[:200]
-    return str(data.get("message", "")) if isinstance(data, dict) else ""
+    if not isinstance(data, dict):
+        return ""
+    details = [str(e.get("message")) for e in data.get("errors") or [] if isinstance(e, dict)]
+    return "; ".join([str(data.get("message", "")), *(d for d in details if d != "None")])

@@ -38,7 +38,7 @@ def test_transient_failures_are_retried_with_backoff(fake: FakeGitHub, kind: str
     assert sleeps[1] >= sleeps[0] / 2  # grows (with jitter)
 
 
-@pytest.mark.parametrize("kind", ["429", "secondary"])
+@pytest.mark.parametrize("kind", ["429", "secondary", "abuse"])
 def test_retry_after_is_honoured(fake: FakeGitHub, kind: str) -> None:
     sleeps = Sleeps()
     fake.faults.add(kind, retry_after=7)
@@ -119,3 +119,66 @@ def test_slow_body_beyond_the_timeout_is_retried(fake: FakeGitHub) -> None:
     with client_for(fake, sleeps, timeout=0.3) as client:
         assert client.get("/repos/acme/db").json()["name"] == "db"
     assert len(sleeps) >= 1 and fake.faults.fired == [("slow_body", "/repos/acme/db")]
+
+
+def test_pygithub_recorded_abuse_403_is_a_secondary_limit_not_an_error(fake: FakeGitHub) -> None:
+    # PyGithub's ReplayData (SpecificExceptions.testAuthenticatedRateLimitExceeded): 403,
+    # "You have triggered an abuse detection mechanism…", Retry-After: 60.
+    sleeps = Sleeps()
+    fake.faults.add("abuse", retry_after=60)
+    with client_for(fake, sleeps) as client:
+        assert client.get("/repos/acme/db").status_code == 200
+    assert sleeps == [60.0]
+
+
+def test_429_with_remaining_zero_and_a_distant_reset_stops_without_blind_retries(
+    fake: FakeGitHub,
+) -> None:
+    sleeps = Sleeps()
+    fake.faults.add("429_primary", retry_after=3000)  # reset 50 minutes away
+    with client_for(fake, sleeps) as client, pytest.raises(RateLimited) as caught:
+        client.get("/repos/acme/db")
+    assert sleeps == []
+    assert caught.value.reset is not None and caught.value.reset > time.time() + 2900
+
+
+def test_429_with_remaining_zero_and_a_near_reset_waits_for_the_reset(fake: FakeGitHub) -> None:
+    sleeps = Sleeps()
+    fake.faults.add("429_primary", retry_after=30)
+    with client_for(fake, sleeps) as client:
+        assert client.get("/repos/acme/db").status_code == 200
+    assert len(sleeps) == 1 and 25 < sleeps[0] <= 32  # the reset, not a blind 60 s
+
+
+def test_a_retry_after_beyond_max_wait_stops_as_rate_limited(fake: FakeGitHub) -> None:
+    sleeps = Sleeps()
+    fake.faults.add("secondary", retry_after=4000)
+    with client_for(fake, sleeps, max_wait=900) as client, pytest.raises(RateLimited):
+        client.get("/repos/acme/db")
+    assert sleeps == []
+
+
+def test_a_recurring_secondary_limit_ends_as_rate_limited(fake: FakeGitHub) -> None:
+    fake.faults.add("secondary", times=10, retry_after=1)
+    with client_for(fake, Sleeps(), max_attempts=3) as client, pytest.raises(RateLimited):
+        client.get("/repos/acme/db")
+
+
+def test_search_budget_is_per_minute_not_a_share_of_an_hour(fake: FakeGitHub) -> None:
+    """10 searches a minute: the 11th waits for the window, none is refused."""
+    fake.anonymous_limits["search"] = 10
+    now = [time.time()]
+    fake.clock = lambda: now[0]
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        now[0] += seconds
+
+    with GitHubClient(
+        fake.base_url, None, sleep=sleep, clock=lambda: now[0], budget_share=0.5
+    ) as client:
+        for _ in range(25):
+            assert client.get("/search/issues", {"q": "repo:acme/db"}).status_code == 200
+    assert fake.stats.search_requests == 25
+    assert len(waits) == 2 and all(0 < w <= 61 for w in waits)

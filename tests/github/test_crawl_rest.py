@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -11,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 
-from bot.fakes.github import FakeGitHub
+from bot.fakes.github import FakeGitHub, LinkedPR
+from bot.fakes.github.search import parse_query
 from bot.github.crawl import crawl
 from bot.github.rest_crawl import build_searches
 from tests.github.conftest import add_to_catalog, settings_for
@@ -129,15 +131,15 @@ repos = st.lists(
 
 @settings(max_examples=40, deadline=None)
 @given(repos, labels)
-def test_searches_cover_every_repo_and_label_within_256_chars(
+def test_searches_cover_every_repo_and_label_within_githubs_limits(
     names: list[str], wanted: list[str]
 ) -> None:
     searches = build_searches(names, wanted)
     covered = set()
     for query, chunk in searches:
         assert len(query) <= 256
-        for repo in chunk:
-            assert f"repo:{repo}" in query
+        assert sum(query.split().count(op) for op in ("AND", "OR", "NOT")) <= 5
+        assert parse_query(query).repos() == [r.lower() for r in chunk]
         for label in wanted:
             if f'"{label}"' in query:
                 covered |= {(repo, label) for repo in chunk}
@@ -146,6 +148,40 @@ def test_searches_cover_every_repo_and_label_within_256_chars(
 
 def test_search_query_shape() -> None:
     ((query, chunk),) = build_searches(["a/b", "c/d"], ["good first issue", "E-easy"])
-    assert query == 'is:issue is:open label:"good first issue","E-easy" repo:a/b repo:c/d'
+    assert query == 'is:issue is:open label:"good first issue","E-easy" (repo:a/b OR repo:c/d)'
     assert chunk == ["a/b", "c/d"]
+    ((single, _),) = build_searches(["a/b"], ["easy"])
+    assert single == 'is:issue is:open label:"easy" repo:a/b'
     assert parse_qs(urlsplit("/x?q=" + query).query)["q"][0].startswith("is:issue")
+
+
+def test_search_requests_ask_for_advanced_search(listed: Engine, fake: FakeGitHub) -> None:
+    seen: list[dict[str, list[str]]] = []
+    original = fake.rest.handle  # type: ignore[union-attr]
+
+    def spy(path, query, headers):  # type: ignore[no-untyped-def]
+        if path == "/search/issues":
+            seen.append(query)
+        return original(path, query, headers)
+
+    fake.rest.handle = spy  # type: ignore[union-attr,method-assign]
+    run(listed, fake)
+    assert seen and all(q.get("advanced_search") == "true" for q in seen)
+    assert all(" OR " in q["q"] for q in seen if q["q"].count("repo:") > 1)
+
+
+def test_busy_timeline_is_read_to_its_newest_page(listed: Engine, fake: FakeGitHub) -> None:
+    """250 old merged cross-references, then an open PR: it is on the third page."""
+    start = NOW - timedelta(days=400)
+    old = [
+        LinkedPR(500 + n, state="MERGED", closes=False, created_at=start + timedelta(hours=n))
+        for n in range(250)
+    ]
+    newest = LinkedPR(999, state="OPEN", closes=False, created_at=NOW - timedelta(days=1))
+    busy = fake.world.repo("acme/quiet").add_issue(
+        "Busy beginner task", labels=["good first issue"], linked_prs=[*old, newest]
+    )
+    run(listed, fake)
+    stored = issues_of(listed, "acme/quiet")[busy.number]
+    assert stored.open_pr_count == 1
+    assert fake.stats.by_path[f"GET /repos/acme/quiet/issues/{busy.number}/timeline"] >= 2

@@ -11,6 +11,8 @@ KINDS = (
     "403_rate_limit",  # primary rate limit exhausted: 403, X-RateLimit-Remaining: 0
     "429",  # 429 Too Many Requests with Retry-After
     "secondary",  # 403 "secondary rate limit" with Retry-After
+    "abuse",  # 403 "abuse detection mechanism" with Retry-After (PyGithub's recording)
+    "429_primary",  # 429 with X-RateLimit-Remaining: 0 and a reset `retry_after` s away
     "graphql_partial",  # 200 with data for all but one alias and an `errors` entry
     "graphql_rate_limited",  # 200 with errors type RATE_LIMITED
     "reset",  # TCP connection reset before any response

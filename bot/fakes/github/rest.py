@@ -10,13 +10,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-import shlex
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from bot.fakes.github.model import Comment, Issue, Repo, World
+from bot.fakes.github.search import UNSEARCHABLE, SearchRejected, parse_query
 
 RAW_MEDIA_TYPE = "application/vnd.github.raw"
 
@@ -467,22 +467,21 @@ class RestApi:
         return self._paginate(f"/users/{user.login}/repos", query, items)
 
     def _search_issues(self, *, query: dict[str, str], **_: Any) -> Reply:
-        raw = query.get("q", "")
-        if len(raw) > 256:
-            problem = {"message": "The search is longer than 256 characters.", "code": "invalid"}
-            return error(422, "Validation Failed", errors=[problem])
+        """GET /search/issues with advanced-search semantics (space = AND, OR, parentheses)."""
         try:
-            terms = parse_search(raw)
-        except ValueError as exc:
-            problem = {"message": str(exc), "code": "invalid"}
-            return error(422, "Validation Failed", errors=[problem])
+            tree = parse_query(query.get("q", ""))
+        except SearchRejected as exc:
+            return _validation_failed(str(exc))
+        named = tree.repos()
+        if any(self.world.repo(name) is None for name in named):
+            return _validation_failed(UNSEARCHABLE)
         results: list[tuple[Repo, Issue]] = []
-        for full_name in terms["repo"] or [key for key in self.world.repos]:
+        for full_name in dict.fromkeys(named) or list(self.world.repos):
             repo = self.world.repo(full_name)
             if repo is None:
                 continue
             for issue in repo.issues.values():
-                if _search_match(issue, terms):
+                if tree.matches(repo, issue):
                     results.append((repo, issue))
         results.sort(key=lambda pair: pair[1].updated_at, reverse=True)
         total = len(results)
@@ -523,43 +522,13 @@ class RestApi:
         return Reply(200, chunk, headers=headers)
 
 
-def parse_search(raw: str) -> dict[str, Any]:
-    """Split an issue search query into qualifiers (repo, label groups, is, state) and words."""
-    lexer = shlex.shlex(raw, posix=True)
-    lexer.whitespace_split = True
-    lexer.commenters = ""
-    terms: dict[str, Any] = {"repo": [], "labels": [], "is": [], "words": []}
-    for token in lexer:
-        key, sep, value = token.partition(":")
-        if not sep:
-            terms["words"].append(token.lower())
-        elif key == "repo":
-            terms["repo"].append(value.lower())
-        elif key == "label":
-            # `label:a,b` means a OR b; several `label:` qualifiers are ANDed.
-            terms["labels"].append({part.strip().lower() for part in value.split(",") if part})
-        elif key in ("is", "state"):
-            terms["is"].append(value.lower())
-        else:
-            terms["words"].append(token.lower())
-    return terms
-
-
-def _search_match(issue: Issue, terms: dict[str, Any]) -> bool:
-    kinds = set(terms["is"])
-    if "issue" in kinds and issue.is_pull_request:
-        return False
-    if "pr" in kinds and not issue.is_pull_request:
-        return False
-    if "open" in kinds and issue.state != "open":
-        return False
-    if "closed" in kinds and issue.state != "closed":
-        return False
-    names = {label.lower() for label in issue.labels}
-    if any(not (group & names) for group in terms["labels"]):
-        return False
-    text = f"{issue.title} {issue.body}".lower()
-    return all(word in text for word in terms["words"])
+def _validation_failed(message: str) -> Reply:
+    """GitHub's 422 body for a refused search (as recorded in real client logs)."""
+    problem = {"message": message, "resource": "Search", "field": "q", "code": "invalid"}
+    reply = error(422, "Validation Failed", errors=[problem])
+    reply.body["documentation_url"] = "https://docs.github.com/v3/search/"
+    reply.resource = "search"
+    return reply
 
 
 def split_target(target: str) -> tuple[str, dict[str, str]]:

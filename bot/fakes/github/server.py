@@ -21,6 +21,7 @@ import struct
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -34,6 +35,7 @@ from bot.fakes.github.rest import Reply, RestApi, error, split_target
 
 AUTHENTICATED_LIMITS = {"core": 5000, "search": 30, "graphql": 5000}
 ANONYMOUS_LIMITS = {"core": 60, "search": 10, "graphql": 0}
+WINDOWS = {"core": 3600, "search": 60, "graphql": 3600}  # seconds: search is per minute
 
 
 @dataclass
@@ -77,8 +79,10 @@ class FakeGitHub:
         token: str | None = None,
         limits: dict[str, int] | None = None,
         anonymous_limits: dict[str, int] | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.world = world
+        self.clock = clock  # epoch seconds for budget windows (tests pass a virtual clock)
         self.token = token
         self.stats = Stats()
         self.faults = Faults()
@@ -134,11 +138,13 @@ class FakeGitHub:
             if key not in self._budgets:
                 limits = self.limits if authenticated else self.anonymous_limits
                 self._budgets[key] = Budget(
-                    limits[resource], reset=int(time.time()) + 3600, resource=resource
+                    limits[resource],
+                    reset=int(self.clock()) + WINDOWS[resource],
+                    resource=resource,
                 )
             budget = self._budgets[key]
-            if budget.reset <= time.time():
-                budget.used, budget.reset = 0, int(time.time()) + 3600
+            if budget.reset <= self.clock():
+                budget.used, budget.reset = 0, int(self.clock()) + WINDOWS[resource]
             return budget
 
     def reset_budgets(self) -> None:
@@ -269,6 +275,24 @@ class _Handler(BaseHTTPRequestHandler):
                 {"message": "Too Many Requests"},
                 headers={"Retry-After": str(fault.retry_after)},
             )
+        if fault.kind == "429_primary":  # primary limit as 429: remaining 0, reset later
+            budget.reset = int(self.fake.clock()) + fault.retry_after
+            reply = error(429, "API rate limit exceeded for 127.0.0.1.")
+            reply.status = 429
+            reply.headers.update(
+                {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(budget.reset)}
+            )
+            return reply
+        if fault.kind == "abuse":  # PyGithub's recorded secondary-limit 403 (2018 wording)
+            return Reply(
+                403,
+                {
+                    "documentation_url": "https://developer.github.com/v3/#abuse-rate-limits",
+                    "message": "You have triggered an abuse detection mechanism. "
+                    "Please wait a few minutes before you try again.",
+                },
+                headers={"Retry-After": str(fault.retry_after)},
+            )
         if fault.kind == "secondary":
             return Reply(
                 403,
@@ -280,7 +304,7 @@ class _Handler(BaseHTTPRequestHandler):
                 headers={"Retry-After": str(fault.retry_after)},
             )
         if fault.kind == "403_rate_limit":
-            budget.reset = int(time.time()) + fault.retry_after
+            budget.reset = int(self.fake.clock()) + fault.retry_after
             reply = error(403, "API rate limit exceeded for user ID 1.")
             reply.headers["X-RateLimit-Remaining"] = "0"
             reply.headers["X-RateLimit-Reset"] = str(budget.reset)
@@ -359,7 +383,7 @@ class _Handler(BaseHTTPRequestHandler):
                 ]
             }
             if fault:
-                budget.reset = int(time.time()) + fault.retry_after
+                budget.reset = int(fake.clock()) + fault.retry_after
             self._send(Reply(200, body), budget, fault)
             return
         with fake._lock:
