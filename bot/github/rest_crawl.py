@@ -1,24 +1,38 @@
 """The no-token crawl: unauthenticated REST search, slow but real.
 
-Search (10 requests/min without a token) finds open issues with any beginner label in several
-repositories per query (`label:"a","b"` is OR; `repo:` qualifiers are OR; each query ≤ 256
-characters and ≤ 1,000 results, else the repository group is split). Details that search does
-not return (comments for claim detection, the timeline for linked PRs and assignment time,
-repository metadata) are fetched with conditional REST requests only for new or changed issues
-and only while the core budget (60/h without a token) allows; otherwise stored values are kept.
+Issue search is GitHub's advanced search, where a space is AND: several repositories go in
+one query only as an explicit `(repo:a OR repo:b …)` group (sent with `advanced_search=true`).
+GitHub refuses queries longer than 256 characters or with more than five AND/OR/NOT
+operators, so a query names at most six repositories; `label:"a","b"` is OR and costs no
+operator. A 422 ("the listed users and repositories cannot be searched", e.g. a missing or
+renamed repository) splits the batch until the one repository is found and marked failed.
+A rate-limit or budget stop ends the run as a stop (resumable: the next run starts with the
+repositories crawled longest ago), never as per-repository failures.
+
+Details that search does not return (comments for claim detection, the timeline for linked PRs
+and assignment time, repository metadata) are fetched with conditional REST requests only for
+new or changed issues and only while the core budget (60/h without a token) allows; otherwise
+stored values are kept.
 """
 
 from __future__ import annotations
 
-import time
-from collections import defaultdict
+import re
+from collections import deque
+from datetime import datetime
 from typing import Any
 
 import structlog
 
 from bot.config.settings import GitHubSettings
 from bot.core.availability import count_available
-from bot.github.client import GitHubError, NotFound
+from bot.github.client import (
+    BudgetExhausted,
+    GitHubError,
+    NotFound,
+    RateLimited,
+    Unprocessable,
+)
 from bot.github.crawler_base import BaseCrawler
 from bot.github.labels import normalize_label
 from bot.github.persist import Target
@@ -26,33 +40,60 @@ from bot.github.signals import parse_time, rest_issue_values
 
 log = structlog.get_logger(__name__)
 
-MAX_QUERY = 256
-LABEL_PART_MAX = 120
+MAX_QUERY = 256  # characters, qualifiers and operators included (the stricter reading)
+MAX_OPERATORS = 5  # AND / OR / NOT per query
+MAX_REPOS = MAX_OPERATORS + 1  # repo:a OR … OR repo:f
+LABEL_PART_MAX = 90
 MAX_RESULTS = 1000
+TIMELINE_PAGES = 4  # newest pages read after the first one
+_LAST_PAGE = re.compile(r'[?&]page=(\d+)[^>]*>;\s*rel="last"')
+
+
+def label_groups(labels: list[str], max_part: int = LABEL_PART_MAX) -> list[list[str]]:
+    """Labels split so that each `label:"a","b"` list stays within `max_part` characters."""
+    groups: list[list[str]] = [[]]
+    for label in labels:
+        part = ",".join(f'"{x}"' for x in [*groups[-1], label])
+        if groups[-1] and len(part) > max_part:
+            groups.append([])
+        groups[-1].append(label)
+    return groups
+
+
+def search_query(labels: list[str], repos: list[str]) -> str:
+    """`is:issue is:open label:"a","b" (repo:x OR repo:y)` (no group for one repository)."""
+    head = "is:issue is:open label:" + ",".join(f'"{x}"' for x in labels)
+    if len(repos) == 1:
+        return f"{head} repo:{repos[0]}"
+    return f"{head} ({' OR '.join(f'repo:{r}' for r in repos)})"
+
+
+def repo_chunks(repos: list[str], groups: list[list[str]]) -> list[list[str]]:
+    """Repositories in batches whose query fits the limits for every label group."""
+    chunks: list[list[str]] = []
+    chunk: list[str] = []
+    for repo in repos:
+        candidate = [*chunk, repo]
+        fits = len(candidate) <= MAX_REPOS and all(
+            len(search_query(group, candidate)) <= MAX_QUERY for group in groups
+        )
+        if chunk and not fits:
+            chunks.append(chunk)
+            candidate = [repo]
+        chunk = candidate
+    if chunk:
+        chunks.append(chunk)
+    return chunks
 
 
 def build_searches(repos: list[str], labels: list[str]) -> list[tuple[str, list[str]]]:
-    """(query, repos) pairs covering every repo × label with queries ≤ 256 characters."""
-    groups: list[list[str]] = [[]]
-    for label in labels:
-        quoted = f'"{label}"'
-        part = ",".join([*(f'"{x}"' for x in groups[-1]), quoted])
-        if groups[-1] and len(part) > LABEL_PART_MAX:
-            groups.append([])
-        groups[-1].append(label)
-    searches: list[tuple[str, list[str]]] = []
-    for group in groups:
-        head = "is:issue is:open label:" + ",".join(f'"{x}"' for x in group)
-        chunk: list[str] = []
-        for repo in repos:
-            candidate = " ".join([head, *(f"repo:{r}" for r in [*chunk, repo])])
-            if chunk and len(candidate) > MAX_QUERY:
-                searches.append((" ".join([head, *(f"repo:{r}" for r in chunk)]), chunk))
-                chunk = []
-            chunk.append(repo)
-        if chunk:
-            searches.append((" ".join([head, *(f"repo:{r}" for r in chunk)]), chunk))
-    return searches
+    """(query, repos) pairs covering every repo × label within GitHub's query limits."""
+    groups = label_groups(labels)
+    return [
+        (search_query(group, chunk), chunk)
+        for chunk in repo_chunks(repos, groups)
+        for group in groups
+    ]
 
 
 class RestCrawler(BaseCrawler):
@@ -60,7 +101,7 @@ class RestCrawler(BaseCrawler):
 
     def configure(self, gh: GitHubSettings) -> None:
         self.pause = 60.0 / gh.search_per_minute
-        self._last_search = 0.0
+        self._last_search: float | None = None
 
     def _labels(self, targets: list[Target]) -> list[str]:
         """Every spelling to search for: vocabulary, per-repo extras, labels learned before."""
@@ -75,41 +116,59 @@ class RestCrawler(BaseCrawler):
         return list(spellings.values())
 
     def run(self, targets: list[Target]) -> None:
-        by_name = {t.full_name.lower(): t for t in targets}
-        searches = build_searches([t.full_name for t in targets], self._labels(targets))
-        self.report.estimated_seconds = round(len(searches) * self.pause, 1)
+        # Least recently crawled first, so a run stopped by a limit resumes where it ended.
+        ordered = sorted(targets, key=lambda t: (t.full_crawled_at or datetime.min, t.full_name))
+        by_name = {t.full_name.lower(): t for t in ordered}
+        groups = label_groups(self._labels(ordered))
+        chunks = repo_chunks([t.full_name for t in ordered], groups)
+        self.report.estimated_seconds = round(len(chunks) * len(groups) * self.pause, 1)
         log.info(
             "crawl.rest_search",
-            queries=len(searches),
-            estimated_minutes=round(len(searches) * self.pause / 60, 1),
+            queries=len(chunks) * len(groups),
+            estimated_minutes=round(len(chunks) * len(groups) * self.pause / 60, 1),
             note="no GitHub token: unauthenticated search is limited to 10 requests/min",
         )
-        found: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        failed: set[str] = set()
-        queue = list(searches)
+        queue = deque(chunks)
         while queue:
-            query, repos = queue.pop(0)
+            chunk = queue.popleft()
+            found = self._search_chunk(chunk, groups, by_name)
+            if found is None:  # split: the halves are searched next
+                half = len(chunk) // 2
+                queue.extendleft([chunk[half:], chunk[:half]])
+                continue
+            for repo in chunk:
+                if repo not in self.report.failures:
+                    self._complete(by_name[repo.lower()], found.get(repo.lower(), []))
+                self.progress(self.report)
+
+    def _search_chunk(
+        self, chunk: list[str], groups: list[list[str]], by_name: dict[str, Target]
+    ) -> dict[str, list[dict[str, Any]]] | None:
+        """Every label group's results for `chunk`, by lower-case repo; None: split it.
+
+        RateLimited / BudgetExhausted propagate: the run stops, nothing is marked failed."""
+        found: dict[str, list[dict[str, Any]]] = {}
+        for group in groups:
+            query = search_query(group, chunk)
             try:
                 items, total = self._search(query)
-            except GitHubError as exc:
-                for repo in repos:
-                    failed.add(repo.lower())
+            except (RateLimited, BudgetExhausted):
+                raise
+            except (Unprocessable, NotFound) as exc:
+                if len(chunk) > 1:
+                    return None
+                self._fail(by_name[chunk[0].lower()], f"search refused: {exc}")
+                return {}
+            except GitHubError as exc:  # e.g. 5xx after retries: these repositories only
+                for repo in chunk:
                     self._fail(by_name[repo.lower()], f"search: {exc}")
-                continue
-            if total > MAX_RESULTS and len(repos) > 1:
-                half = len(repos) // 2
-                head = query.split(" repo:", 1)[0]
-                for part in (repos[:half], repos[half:]):
-                    queue.insert(0, (" ".join([head, *(f"repo:{r}" for r in part)]), part))
-                continue
+                return {}
+            if total > MAX_RESULTS and len(chunk) > 1:
+                return None
             for item in items:
                 repo = item["repository_url"].rsplit("/repos/", 1)[-1].lower()
-                found[repo].append(item)
-            self.progress(self.report)
-        for key, target in by_name.items():
-            if key not in failed:
-                self._complete(target, found.get(key, []))
-            self.progress(self.report)
+                found.setdefault(repo, []).append(item)
+        return found
 
     def _fail(self, target: Target, reason: str) -> None:
         if target.full_name not in self.report.failures:
@@ -122,9 +181,8 @@ class RestCrawler(BaseCrawler):
         total = 0
         for page in range(1, MAX_RESULTS // 100 + 1):
             self._pace()
-            data = self.client.get(
-                "/search/issues", {"q": query, "per_page": 100, "page": page}
-            ).json()
+            params = {"q": query, "advanced_search": "true", "per_page": 100, "page": page}
+            data = self.client.get("/search/issues", params).json()
             total = data.get("total_count", 0)
             items.extend(data.get("items") or [])
             if len(items) >= min(total, MAX_RESULTS) or not data.get("items"):
@@ -132,11 +190,11 @@ class RestCrawler(BaseCrawler):
         return items, total
 
     def _pace(self) -> None:
-        """Keep searches at ≤ `search_per_minute`."""
-        wait = self._last_search + self.pause - time.monotonic()
-        if wait > 0:
-            time.sleep(wait)
-        self._last_search = time.monotonic()
+        """Keep searches at ≤ `search_per_minute` (on the client's clock)."""
+        now = self.client.now()
+        if self._last_search is not None:
+            self.client.sleep(self._last_search + self.pause - now)
+        self._last_search = max(now, (self._last_search or now) + self.pause)
 
     def _can_spend(self, requests: int) -> bool:
         allowance = self.client.allowance("core")
@@ -202,15 +260,26 @@ class RestCrawler(BaseCrawler):
                 comments = self.client.get(
                     f"/repos/{owner_repo}/issues/{number}/comments", {"per_page": 100}
                 ).json()
-            timeline = self.client.get(
-                f"/repos/{owner_repo}/issues/{number}/timeline", {"per_page": 100}
-            ).json()
+            timeline = self._timeline(owner_repo, number)
             return comments, timeline
         except GitHubError as exc:
             log.warning(
                 "crawl.issue_details_skipped", repo=owner_repo, issue=number, error=str(exc)
             )
             return None, None
+
+    def _timeline(self, owner_repo: str, number: int) -> list[dict[str, Any]]:
+        """The timeline, oldest first: page 1 and up to TIMELINE_PAGES of the newest pages."""
+        path = f"/repos/{owner_repo}/issues/{number}/timeline"
+        first = self.client.get(path, {"per_page": 100})
+        match = _LAST_PAGE.search(first.headers.get("Link", ""))
+        last = int(match.group(1)) if match else 1
+        newest: list[list[dict[str, Any]]] = []
+        for page in range(last, max(1, last - TIMELINE_PAGES), -1):
+            if not self._can_spend(1):
+                break
+            newest.insert(0, self.client.get(path, {"per_page": 100, "page": page}).json())
+        return [*first.json(), *(event for events in newest for event in events)]
 
     def _recheck(self, target: Target, seen: set[int]) -> None:
         for number in sorted(set(self.store.open_issue_numbers(target)) - seen):

@@ -57,7 +57,7 @@ def test_label_comma_list_is_or_and_not_negates(http: httpx.Client) -> None:
 
 
 def test_nested_parentheses(http: httpx.Client) -> None:
-    q = "is:open ((repo:acme/a AND label:bug) OR (repo:acme/b label:\"good first issue\"))"
+    q = 'is:open ((repo:acme/a AND label:bug) OR (repo:acme/b label:"good first issue"))'
     assert titles(search(http, q)) == {"acme/a helper", "acme/a bug", "acme/b beginner"}
 
 
