@@ -173,6 +173,8 @@ def check_slack(current: Settings) -> list[Item]:
         detail = "SLACK_BOT_TOKEN not set: digests are printed to the console"
         return [Item("slack bot token", "skip", detail, "optional: set SLACK_BOT_TOKEN (xoxb-…)")]
     items = [_slack_call("slack bot token", lambda: _auth_test(current, bot), bot, "xoxb-")]
+    if current.digest.channel and items[0].status == "ok":
+        items.append(_channel_item(current, bot, current.digest.channel))
     if current.slack_mode == "http":
         if current.slack_signing_secret is None:
             fix = "copy the Signing Secret (Basic Information) into SLACK_SIGNING_SECRET"
@@ -188,6 +190,31 @@ def check_slack(current: Settings) -> list[Item]:
         _slack_call("slack socket mode", lambda: _connections_open(current, app), app, "xapp-")
     )
     return items
+
+
+def _channel_item(current: Settings, token: str, channel: str) -> Item:
+    """Can the bot post in the community channel? It must be a member (conversations.info)."""
+    name = "slack channel"
+    invite = f"invite the bot: type `/invite @matchmaker` in {channel} (see docs/slack.md)"
+    try:
+        info = _slack_client(current, token).conversations_info(channel=channel)["channel"]
+    except SlackApiError as exc:
+        error = str(exc.response.get("error", "unknown_error"))
+        if error == "missing_scope":
+            needed = exc.response.get("needed", "channels:read")
+            fix = f"add the {needed} scope (see config/slack-manifest.yaml) and reinstall the app"
+        elif error == "channel_not_found":
+            fix = "set digest.channel to the channel id (C…), and invite the bot if it is private"
+        else:
+            fix = SLACK_FIXES.get(error, "check digest.channel and the app's configuration")
+        return Item(name, "fail", f"{channel}: Slack answered {error}", fix)
+    except Exception as exc:  # URLError, timeouts
+        return Item(name, "fail", f"unreachable: {_first_line(exc)}", "check network access")
+    if info.get("is_archived"):
+        return Item(name, "fail", f"{channel} is archived", "choose another digest.channel")
+    if not info.get("is_member"):
+        return Item(name, "fail", f"the bot is not a member of {channel}", invite)
+    return Item(name, "ok", f"the bot can post in {channel}")
 
 
 def _auth_test(current: Settings, token: str) -> str:

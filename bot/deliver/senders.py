@@ -41,13 +41,15 @@ PERMANENT_ERRORS = frozenset(
         "cannot_dm_bot",
         "user_disabled",
         "channel_not_found",
-        "not_in_channel",
         "is_archived",
         "invalid_users",
         "restricted_action",
         "messages_tab_disabled",
     }
 )
+# The bot was not invited into the community channel: an admin can fix it (/invite), so the
+# post stays pending for the next tick, with an error log saying what to do.
+NOT_IN_CHANNEL = "not_in_channel"
 
 
 class SendError(ServiceError):
@@ -203,6 +205,15 @@ class SlackSender:
             code = _error_code(exc)
             with self._lock:
                 self.stats.errors[code] = self.stats.errors.get(code, 0) + 1
+            if code == NOT_IN_CHANNEL:
+                log.error(
+                    "slack.not_in_channel",
+                    channel=kwargs.get("channel"),
+                    fix="invite the bot: type `/invite @matchmaker` in that channel",
+                )
+            elif code == "missing_scope":
+                needed = getattr(exc.response, "data", {}).get("needed")
+                log.error("slack.missing_scope", needed=needed, fix="reinstall the app")
             raise SendError(code, permanent=code in PERMANENT_ERRORS) from None
         except OSError as exc:  # refused, reset, timed out: did Slack get it? unknown
             raise SendError(f"network: {type(exc).__name__}", ambiguous=ambiguous) from None

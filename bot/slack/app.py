@@ -53,7 +53,19 @@ from bot.slack.picks_queue import PicksQueue, PicksRequest
 log = logging.getLogger(__name__)
 
 COMMAND = "/matchmaker"
-BOT_SCOPES = ["commands", "chat:write", "im:write", "users:read", "usergroups:read"]
+# Every scope a Web API method we call needs (kept equal to config/slack-manifest.yaml).
+BOT_SCOPES = [
+    "commands",
+    "chat:write",
+    "im:write",
+    "im:history",
+    "channels:history",
+    "groups:history",
+    "channels:read",
+    "groups:read",
+    "users:read",
+    "usergroups:read",
+]
 LAZY_WORKERS = 4  # work after the ack (DB updates, Home, card updates); picks have their own
 # single batching worker (bot.slack.picks_queue) so CPU-heavy matching never starves the acks
 ERROR_REPLY = "Sorry, something went wrong on my side. Please try again in a minute."

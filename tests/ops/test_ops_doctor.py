@@ -206,3 +206,17 @@ def test_a_token_set_to_an_empty_string_counts_as_not_configured(
     assert "✓ config" in output
     assert "console delivery" in line(output, "config")
     assert "SLACK_BOT_TOKEN" in line(output, "slack")
+
+
+def test_doctor_checks_the_bot_can_post_in_the_community_channel(
+    monkeypatch: pytest.MonkeyPatch, configured: object
+) -> None:
+    configured.joined_channels = {"CJOINED"}  # type: ignore[attr-defined]
+    monkeypatch.setenv("MATCHMAKER_DIGEST__CHANNEL", "CCOMMUNITY")
+    code, output = doctor()
+    assert code != 0
+    assert "not a member of CCOMMUNITY" in line(output, "slack channel")
+    assert "/invite @matchmaker" in line(output, "slack channel")
+    monkeypatch.setenv("MATCHMAKER_DIGEST__CHANNEL", "CJOINED")
+    _, output = doctor()
+    assert "✓" in line(output, "slack channel") and "can post in CJOINED" in output

@@ -10,6 +10,11 @@ slash-command and interactivity replies; they are recorded as method `"response_
 Posted messages keep their `metadata`; `conversations.history` lists a channel's messages newest
 first (`limit`, `cursor`; metadata only with `include_all_metadata`), and `posts()` /
 `posts_by_channel()` tell what went out.
+Scopes: every token holds a set of granted scopes (by default the ones the app manifest
+requests) and a method called without its scope is answered like Slack does:
+`{"ok": false, "error": "missing_scope", "needed": …, "provided": …}`. Channel membership:
+with `joined_channels` set, posting into a public channel the bot is not in answers
+`not_in_channel` (unless `chat:write.public` is granted); None means invited everywhere.
 Socket Mode: `apps.connections.open` returns a `ws://` URL; `send_envelope()` pushes an envelope
 to the connected app and returns its ack.
 """
@@ -31,6 +36,7 @@ from urllib.parse import parse_qsl
 from aiohttp import WSMsgType, web
 
 from bot.fakes.slack.limits import SlidingWindow
+from bot.fakes.slack.scopes import manifest_scopes, needed_scopes
 
 TEAM_ID = "T0001"
 TEAM_NAME = "Community"
@@ -78,9 +84,14 @@ class FakeSlack:
         channel_rate_per_s: float | None = None,
         workspace_rate_per_s: float | None = None,
         latency_s: float = 0.0,
+        scopes: list[str] | None = None,
+        joined_channels: set[str] | None = None,
     ) -> None:
         self.team_id = team_id
         self.tokens: dict[str, str] = {bot_token: team_id}
+        self.granted = list(scopes if scopes is not None else manifest_scopes())
+        self.scopes: dict[str, list[str]] = {bot_token: self.granted}  # token -> granted
+        self.joined_channels = joined_channels
         self.app_token = app_token
         self.admins: set[str] = set(admins or ())
         self.users: dict[str, dict[str, Any]] = {}
@@ -295,14 +306,44 @@ class FakeSlack:
             team_id = self.tokens.get(token)
             if team_id is None:
                 return 200, {"ok": False, "error": "invalid_auth"}, {}
+            refused = self._missing_scope(method, args, token)
+            if refused is not None:
+                return 200, refused, {"x-oauth-scopes": refused["provided"]}
             if method in POSTING_METHODS:
                 limited = self._check_rate(str(args.get("channel", "")))
                 if limited is not None:
                     return limited
+            if method == "chat.postMessage" and self._not_in_channel(
+                str(args.get("channel", "")), token
+            ):
+                return 200, {"ok": False, "error": "not_in_channel"}, {}
             handler = getattr(self, "_m_" + method.replace(".", "_"), None)
             if handler is None:
                 return 200, {"ok": False, "error": "unknown_method"}, {}
             return 200, handler(args, team_id), {}
+
+    def _missing_scope(
+        self, method: str, args: dict[str, Any], token: str
+    ) -> dict[str, Any] | None:
+        """Slack's answer when the token lacks every scope that allows `method`."""
+        needed = needed_scopes(method, args)
+        granted = self.scopes.get(token, self.granted)
+        if not needed or any(scope in granted for scope in needed):
+            return None
+        return {
+            "ok": False,
+            "error": "missing_scope",
+            "needed": ",".join(needed),
+            "provided": ",".join(granted),
+        }
+
+    def _not_in_channel(self, channel: str, token: str | None) -> bool:
+        if self.joined_channels is None or not channel.startswith(("C", "G")):
+            return False
+        public_ok = channel.startswith("C") and "chat:write.public" in self.scopes.get(
+            token or "", self.granted
+        )
+        return channel not in self.joined_channels and not public_ok
 
     def _take_fault(self, method: str) -> _Fault | None:
         queue = self._faults.get(method)
@@ -467,6 +508,24 @@ class FakeSlack:
             return {"ok": False, "error": "invalid_arguments"}
         return {"ok": True, "view": view}
 
+    def _m_conversations_info(self, args: dict[str, Any], team_id: str) -> dict[str, Any]:
+        channel = str(args.get("channel", ""))
+        if not self._channel_ok(channel) or channel[0] in "UW":
+            return {"ok": False, "error": "channel_not_found"}
+        member = self.joined_channels is None or channel in self.joined_channels
+        return {
+            "ok": True,
+            "channel": {
+                "id": channel,
+                "name": channel.lower(),
+                "is_channel": channel.startswith("C"),
+                "is_private": channel.startswith("G"),
+                "is_im": channel.startswith("D"),
+                "is_archived": False,
+                "is_member": member or channel.startswith("D"),
+            },
+        }
+
     def _m_conversations_open(self, args: dict[str, Any], team_id: str) -> dict[str, Any]:
         users = args.get("users")
         if isinstance(users, list):
@@ -535,11 +594,12 @@ class FakeSlack:
         if grant is None:
             return {"ok": False, "error": "invalid_code"}
         self.tokens[grant["token"]] = grant["team_id"]
+        self.scopes[grant["token"]] = self.granted
         return {
             "ok": True,
             "access_token": grant["token"],
             "token_type": "bot",
-            "scope": "commands,chat:write,im:write,users:read,usergroups:read",
+            "scope": ",".join(self.granted),
             "bot_user_id": BOT_USER_ID,
             "app_id": APP_ID,
             "team": {"id": grant["team_id"], "name": grant["team_name"]},
