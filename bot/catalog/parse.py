@@ -2,9 +2,14 @@
 
 An entry is a list item whose first textual link is an absolute http(s) URL. Handled forms:
 `- [Name](url) - Description.`, `- (Go) [Name - description](url)`, `- [(Go) Name - d](url)`,
-`- (C)[Name](url). Text after the link`, nested lists, headings right after a list item.
+`- (C)[Name](url). Text after the link`, nested lists, headings right after a list item;
+`- [Name](homepage) - d. [Source Code](github url)`: the GitHub source link ("Source Code",
+"Source", "GitHub", "repo", …) wins over a homepage link; GFM table rows (one entry per body
+row); `<a href>` links in inline HTML and in HTML blocks (`<li>`, `<tr>`, `<p>`, lines); lines
+of a plain paragraph that start with a link.
 Not entries: anchors and relative links (TOC, Contributing), image-only links (badges), items
 under Contents / Contributing / License headings, links back to the list's own repository.
+GitHub repository links that end up in no entry are reported (`ParsedList.uncounted`).
 """
 
 from __future__ import annotations
@@ -17,8 +22,10 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from bot.catalog.errors import CatalogError
+from bot.catalog.html_links import html_items, inline_html_links, synthetic_tokens
 from bot.catalog.normalize import (
     GITHUB_REPO,
+    GITHUB_SUBPATH,
     SECTION_SEPARATOR,
     canonical_language,
     classify_url,
@@ -27,11 +34,11 @@ from bot.catalog.normalize import (
     section_topics,
     slugify,
 )
-from bot.catalog.types import ParsedEntry, ParsedList
+from bot.catalog.types import ParsedEntry, ParsedList, UncountedLink
 
 __all__ = ["CatalogError", "ParsedEntry", "ParsedList", "parse_awesome_list"]
 
-_MD = MarkdownIt("commonmark")
+_MD = MarkdownIt("commonmark").enable("table")
 
 _SKIP_SECTIONS = frozenset(
     [
@@ -81,6 +88,23 @@ _BRACKET_PARTS = re.compile(r"\s*[+,/&]\s*")
 _GENERIC_LINK_TEXT = frozenset(
     {"github", "repo", "repository", "source", "source code", "code", "link", "website", "homepage"}
 )
+# Texts of a second link that points at the project's code when the first is its homepage.
+_SOURCE_LINK_TEXT = frozenset(
+    {
+        "github",
+        "repo",
+        "repository",
+        "source",
+        "source code",
+        "sources",
+        "code",
+        "src",
+        "git",
+        "github repo",
+        "github repository",
+    }
+)
+_EMPTY_BRACKETS = re.compile(r"[(\[]\s*[)\]]|\s*\|\s*$")
 _TRAILING_TAG = re.compile(r"\s*\(([^()]{1,20})\)[.!]?\s*$")
 _HTML_DOCUMENT = re.compile(
     r"^\s*(?:<\?xml[^>]*>\s*)?(?:<!doctype\s+html|<html[\s>]|<head[\s>])", re.I
@@ -118,42 +142,165 @@ def parse_awesome_list(markdown: str, source: str) -> ParsedList:
 
 
 def _walk(tokens: Sequence[Token], source: str) -> ParsedList:
-    """Walk the block tokens once, tracking the heading path and list items."""
-    parsed = ParsedList(source=source)
-    own_repo = _own_repo(source)
-    headings: list[tuple[int, str]] = []
-    items: list[bool] = []  # per open list item: already handled its first paragraph
-    seen_heading = False
-    for index, token in enumerate(tokens):
-        if token.type == "heading_open":
-            level = int(token.tag[1:])
-            text = _plain(tokens[index + 1].children or []).strip()
-            if not seen_heading and level == 1:
-                parsed.title = text or None
-            else:
-                while headings and headings[-1][0] >= level:
-                    headings.pop()
-                headings.append((level, text))
-            seen_heading = True
-        elif token.type == "list_item_open":
-            items.append(False)
-        elif token.type == "list_item_close":
-            items.pop()
-        elif (
-            token.type == "inline"
-            and items
-            and not items[-1]
-            and index > 0
-            and tokens[index - 1].type == "paragraph_open"
-        ):
-            items[-1] = True
-            path = [text for _, text in headings if text]
-            skip = any(slugify(p) in _SKIP_SECTIONS for p in path)
-            entry, ignored = _entry(token, path, skip, own_repo)
-            parsed.ignored_links += ignored
-            if entry is not None:
-                parsed.entries.append(entry)
-    return parsed
+    """Walk the block tokens once, tracking the heading path, list items and table rows."""
+    walker = _Walker(ParsedList(source=source), _own_repo(source))
+    walker.run(tokens)
+    return walker.finish()
+
+
+class _Walker:
+    """State of one walk: heading path, open list items, the current table row."""
+
+    def __init__(self, parsed: ParsedList, own_repo: str | None) -> None:
+        self.parsed = parsed
+        self.own_repo = own_repo
+        self.headings: list[tuple[int, str]] = []
+        self.items: list[bool] = []  # per open list item: already handled its first paragraph
+        self.row: list[list[Token]] | None = None  # cells of the table body row being read
+        self.in_head = False
+        self.seen_heading = False
+        self.links: list[UncountedLink] = []  # every GitHub link seen, for `uncounted`
+
+    def run(self, tokens: Sequence[Token]) -> None:
+        for index, token in enumerate(tokens):
+            kind = token.type
+            if kind == "heading_open":
+                self.heading(int(token.tag[1:]), _plain(tokens[index + 1].children or []))
+            elif kind == "list_item_open":
+                self.items.append(False)
+            elif kind == "list_item_close":
+                self.items.pop()
+            elif kind == "thead_open":
+                self.in_head = True
+            elif kind == "thead_close":
+                self.in_head = False
+            elif kind == "tr_open" and not self.in_head:
+                self.row = []
+            elif kind == "tr_close" and self.row is not None:
+                self.table_row(self.row, token)
+                self.row = None
+            elif kind == "inline":
+                self.inline(tokens, index, token)
+            elif kind == "html_block":
+                self.html_block(token)
+
+    def heading(self, level: int, text: str) -> None:
+        text = text.strip()
+        if not self.seen_heading and level == 1:
+            self.parsed.title = text or None
+        else:
+            while self.headings and self.headings[-1][0] >= level:
+                self.headings.pop()
+            self.headings.append((level, text))
+        self.seen_heading = True
+
+    def path(self) -> tuple[list[str], bool]:
+        path = [text for _, text in self.headings if text]
+        return path, any(slugify(p) in _SKIP_SECTIONS for p in path)
+
+    def inline(self, tokens: Sequence[Token], index: int, token: Token) -> None:
+        children = inline_html_links(token.children or [])
+        line = token.map[0] + 1 if token.map else None
+        previous = tokens[index - 1].type if index > 0 else ""
+        if self.row is not None and previous in ("td_open", "th_open"):
+            self.row.append(children)
+            return
+        if previous != "paragraph_open":
+            self.note_links(children, line)
+            return
+        if self.items and not self.items[-1]:
+            self.items[-1] = True
+            self.add(children, line)
+        elif not self.items:  # a plain paragraph: each line that starts with a link
+            for offset, part in enumerate(_lines(children)):
+                if _starts_with_link(part):
+                    self.add(part, line + offset if line else None)
+                else:
+                    self.note_links(part, line)
+        else:
+            self.note_links(children, line)
+
+    def table_row(self, cells: list[list[Token]], token: Token) -> None:
+        merged: list[Token] = []
+        tags: list[str] = []
+        for cell in cells:
+            text = _plain(cell).strip()
+            plain_cell = text and not any(c.type == "link_open" for c in cell)
+            if plain_cell and canonical_language(text) is not None:
+                tags.append(f"({text})")
+                continue
+            if merged and text:
+                merged.append(synthetic_tokens([("text", " - ")])[0])
+            merged.extend(cell)
+        if tags:
+            merged = [*synthetic_tokens([("text", " ".join(tags) + " ")]), *merged]
+        line = None
+        for cell in cells:
+            for child in cell:
+                if child.map:
+                    line = child.map[0] + 1
+        self.add(merged, line)
+
+    def html_block(self, token: Token) -> None:
+        base = token.map[0] + 1 if token.map else None
+        for item in html_items(token.content):
+            line = base + item.line if base else None
+            if item.heading is not None:
+                self.heading(item.heading, item.text)
+            elif item.segments:
+                self.add(synthetic_tokens(item.segments), line)
+
+    def add(self, children: list[Token], line: int | None) -> None:
+        path, skip = self.path()
+        self.note_links(children, line)
+        entry, ignored = _entry(children, line, path, skip, self.own_repo)
+        self.parsed.ignored_links += ignored
+        if entry is not None:
+            self.parsed.entries.append(entry)
+
+    def note_links(self, children: Sequence[Token], line: int | None) -> None:
+        if self.path()[1]:
+            return
+        for i, child in enumerate(children):
+            if child.type != "link_open":
+                continue
+            href = str(child.attrs.get("href") or "").strip()
+            kind, repo = classify_url(href)
+            text = _plain(children[i + 1 : _link_close(children, i)]).strip()
+            if repo and kind in (GITHUB_REPO, GITHUB_SUBPATH) and repo != self.own_repo and text:
+                self.links.append(UncountedLink(url=href, repo=repo, line=line, text=text))
+
+    def finish(self) -> ParsedList:
+        counted = {e.repo for e in self.parsed.entries if e.repo}
+        seen: set[str] = set()
+        for link in self.links:
+            if link.repo not in counted and link.repo not in seen:
+                seen.add(link.repo)
+                self.parsed.uncounted.append(link)
+        return self.parsed
+
+
+def _lines(children: list[Token]) -> list[list[Token]]:
+    """Inline children split at soft and hard line breaks."""
+    lines: list[list[Token]] = [[]]
+    for child in children:
+        if child.type in ("softbreak", "hardbreak"):
+            lines.append([])
+        else:
+            lines[-1].append(child)
+    return [line for line in lines if line]
+
+
+def _starts_with_link(children: list[Token]) -> bool:
+    """True when the first thing with text is a link with text (after tags and emphasis)."""
+    for i, child in enumerate(children):
+        if child.type == "link_open":
+            return bool(_plain(children[i + 1 : _link_close(children, i)]).strip())
+        if child.type in ("text", "code_inline"):
+            stripped = _LEADING_TAGS.sub("", child.content).strip(" *_-–—•:")
+            if stripped:
+                return False
+    return False
 
 
 def _own_repo(source: str) -> str | None:
@@ -175,10 +322,9 @@ def _plain(children: Sequence[Token]) -> str:
 
 
 def _entry(
-    inline: Token, path: list[str], skip: bool, own_repo: str | None
+    children: list[Token], line: int | None, path: list[str], skip: bool, own_repo: str | None
 ) -> tuple[ParsedEntry | None, int]:
-    """The entry in one list item's first paragraph (or None) and how many links were ignored."""
-    children = inline.children or []
+    """The entry in one item's inline tokens (or None) and how many links were ignored."""
     ignored = 0
     start = end = -1
     i = 0
@@ -202,9 +348,34 @@ def _entry(
     url = str(children[start].attrs["href"]).strip()
     before = _plain(children[:start])
     link_text = _plain(children[start + 1 : end])
-    after = _plain(children[end + 1 :])
-    line = inline.map[0] + 1 if inline.map else None
+    rest = children[end + 1 :]
+    source = _source_link(rest, own_repo) if not _is_github(url) else None
+    if source is not None:
+        open_at, close_at = source
+        url = str(rest[open_at].attrs["href"]).strip()
+        after = _plain(rest[:open_at]) + " " + _plain(rest[close_at + 1 :])
+        after = _EMPTY_BRACKETS.sub("", after)
+    else:
+        after = _plain(rest)
     return _build(url, before, link_text, after, path, line), ignored
+
+
+def _is_github(url: str) -> bool:
+    return classify_url(url)[0] in (GITHUB_REPO, GITHUB_SUBPATH)
+
+
+def _source_link(children: Sequence[Token], own_repo: str | None) -> tuple[int, int] | None:
+    """(open, close) of a later "Source Code" / "GitHub" / "repo" link into GitHub, if any."""
+    for i, child in enumerate(children):
+        if child.type != "link_open":
+            continue
+        close = _link_close(children, i)
+        href = str(child.attrs.get("href") or "").strip()
+        text = re.sub(r"[\W_]+", " ", _plain(children[i + 1 : close])).strip().lower()
+        kind, repo = classify_url(href)
+        if kind == GITHUB_REPO and repo != own_repo and text in _SOURCE_LINK_TEXT:
+            return i, close
+    return None
 
 
 def _link_close(children: Sequence[Token], start: int) -> int:

@@ -63,11 +63,17 @@ class ListReport:
                 f"{self.counts.get('entries', 0)} entries"
             )
         c = self.counts
-        return (
+        text = (
             f"{self.location}: {c.get('entries', 0)} entries, {c.get('repositories', 0)} "
             f"repositories, {c.get('duplicates', 0)} duplicates, {c.get('not_crawlable', 0)} not "
             f"crawlable; {self.added} added, {self.deactivated} removed"
         )
+        if c.get("uncounted_links"):
+            text += (
+                f"; {c['uncounted_links']} GitHub links in no entry (see `catalog show "
+                "--list … --json`)"
+            )
+        return text
 
 
 def configured_locations(session: Session, settings: Settings) -> list[str]:
@@ -145,6 +151,13 @@ def _sync_one(engine: Engine, fetcher: Fetcher, location: str) -> ListReport:
         _record_error(engine, list_id, report.error)
     else:
         log.info("catalog.sync.done", location=key, **report.counts)
+        if report.counts.get("uncounted_links"):
+            log.warning(
+                "catalog.sync.uncounted_links",
+                location=key,
+                links=report.counts["uncounted_links"],
+                hint="GitHub links in no entry: `matchmaker catalog show --list … --json`",
+            )
     return report
 
 

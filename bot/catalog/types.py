@@ -47,6 +47,19 @@ class ParsedEntry:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class UncountedLink:
+    """A GitHub repository link that is in no entry (a shape the parser does not read)."""
+
+    url: str
+    repo: str
+    line: int | None
+    text: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"url": self.url, "repo": self.repo, "line": self.line, "text": self.text}
+
+
 @dataclass(slots=True)
 class ParsedList:
     """A parsed awesome list: its entries in document order and what was left out."""
@@ -55,6 +68,7 @@ class ParsedList:
     title: str | None = None
     entries: list[ParsedEntry] = field(default_factory=list)
     ignored_links: int = 0  # anchors, relative links, badges, TOC/Contributing/License sections
+    uncounted: list[UncountedLink] = field(default_factory=list)  # GitHub links in no entry
 
     @property
     def repositories(self) -> dict[str, list[ParsedEntry]]:
@@ -85,4 +99,5 @@ class ParsedList:
             "suspect_links": sum(1 for e in self.entries if e.warning),
             "wrong_links": sum(1 for e in self.entries if e.wrong_link),
             "ignored_links": self.ignored_links,
+            "uncounted_links": len(self.uncounted),
         }

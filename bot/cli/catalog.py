@@ -117,6 +117,13 @@ def _render(entries: list[dict[str, Any]], counts: dict[str, int], title: str) -
         highlight=False,
         soft_wrap=True,
     )
+    if counts.get("uncounted_links"):
+        console.print(
+            f"[yellow]{counts['uncounted_links']} GitHub links are in no entry[/] (a shape the "
+            "parser does not read); `catalog show --list <list> --json` lists them",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 @app.command()
@@ -131,11 +138,19 @@ def show(
         _, parsed = _fetch_and_parse(list_location)
         entries = [e.to_json() for e in parsed.entries]
         counts = parsed.counts
-        doc: dict[str, Any] = {"source": parsed.source, "entries": entries, "counts": counts}
+        doc: dict[str, Any] = {
+            "source": parsed.source,
+            "entries": entries,
+            "counts": counts,
+            "uncounted": [link.to_json() for link in parsed.uncounted],
+        }
         title = parsed.title or parsed.source
     else:
         entries, lists = _stored_entries()
         counts = {"lists": sum(1 for s in lists if s["enabled"]), **_counts(entries)}
+        counts["uncounted_links"] = sum(
+            int(s["counts"].get("uncounted_links", 0)) for s in lists if s["enabled"]
+        )
         doc = {"entries": entries, "counts": counts, "lists": lists}
         title = "Catalog"
         if not lists and not as_json:

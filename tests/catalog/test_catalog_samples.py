@@ -38,6 +38,7 @@ def test_consensus_counts(consensus: ParsedList) -> None:
         "suspect_links": 0,
         "wrong_links": 0,
         "ignored_links": 8,  # 6 TOC anchors, CONTRIBUTING issue link, code of conduct
+        "uncounted_links": 0,
     }
 
 
