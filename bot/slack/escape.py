@@ -36,6 +36,43 @@ def truncate(text: str, limit: int) -> str:
     return head + ELLIPSIS
 
 
+def truncate_lines(text: str, limit: int, *, more: str = ELLIPSIS) -> str:
+    """Cut mrkdwn `text` to at most `limit` characters at line ends, then a `more` line.
+
+    Whole lines are kept, so a `<url|label>` link or a `code` span is never cut in half. A
+    first line longer than `limit` on its own is cut before any link or code span it would
+    split.
+    """
+    if len(text) <= limit:
+        return text
+    budget = limit - len(more) - 1  # room for "\n…"
+    kept: list[str] = []
+    used = 0
+    for line in text.split("\n"):
+        cost = len(line) + (1 if kept else 0)
+        if used + cost > budget:
+            break
+        kept.append(line)
+        used += cost
+    if not kept:
+        return _cut_line(text.split("\n", 1)[0], limit - len(more)) + more
+    return "\n".join(kept) + "\n" + more
+
+
+def _cut_line(line: str, limit: int) -> str:
+    """`line[:limit]` moved back so it ends outside any `<…>` and any `code` span."""
+    head = _ENTITY_TAIL.sub("", line[: max(0, limit)])
+    while True:
+        opened = head.rfind("<")
+        if opened > head.rfind(">"):
+            head = head[:opened]
+            continue
+        if head.count("`") % 2:
+            head = head[: head.rfind("`")]
+            continue
+        return head.rstrip()
+
+
 def safe_url(url: str | None) -> str | None:
     """An http(s) URL safe to put inside `<url|label>`, or None when it isn't one.
 

@@ -32,8 +32,15 @@ from bot.core.clock import utc_clock
 from bot.core.vocabulary import PICK_STATE_LABELS, PickState
 from bot.slack import commands as c
 from bot.slack.admin import is_admin
-from bot.slack.blocks import button, context, fallback_text, pick_blocks, section
-from bot.slack.escape import mrkdwn_escape, truncate
+from bot.slack.blocks import (
+    MAX_SECTION_TEXT,
+    button,
+    context,
+    fallback_text,
+    pick_blocks,
+    section,
+)
+from bot.slack.escape import mrkdwn_escape, truncate, truncate_lines
 from bot.slack.profile import (
     GitHubLookupError,
     describe_schedule,
@@ -429,7 +436,7 @@ def _status(command: c.Status, ctx: CommandContext) -> Reply:
             lines.append(f"*Next digest:* {upcoming:%a %d %b %H:%M %Z}")
         lines.append("*Last picks:*" if picks else "*Last picks:* none yet")
         lines.extend(pick_line(p, i, reasons.get(p.issue_id)) for p, i in picks)
-    text = "\n".join(lines)
+    text = truncate_lines("\n".join(lines), MAX_SECTION_TEXT)
     return Reply(text="Your Matchmaker status", blocks=[section(text)])
 
 

@@ -16,6 +16,7 @@ from bot.core.vocabulary import WEEKDAY_NAMES, Level, PickState
 from bot.slack import commands as c
 from bot.slack.actions import stored_picks
 from bot.slack.blocks import (
+    MAX_SECTION_TEXT,
     MAX_VIEW_BLOCKS,
     button,
     context,
@@ -24,6 +25,7 @@ from bot.slack.blocks import (
     pick_card,
     section,
 )
+from bot.slack.escape import truncate_lines
 from bot.slack.handlers import github_summary, pick_line, pick_reasons, stack_summary
 from bot.slack.profile import (
     GitHubLookupError,
@@ -120,7 +122,7 @@ def home_view(
             blocks.append(context("Nothing yet."))
         else:
             lines = [pick_line(p, i, reasons.get(p.issue_id)) for p, i in history]
-            blocks.append(section("\n".join(lines)))
+            blocks.append(section(truncate_lines("\n".join(lines), MAX_SECTION_TEXT)))
     return {"type": "home", "blocks": limit_blocks(blocks, MAX_VIEW_BLOCKS)}
 
 
