@@ -48,15 +48,35 @@ def truncate_lines(text: str, limit: int, *, more: str = ELLIPSIS) -> str:
     budget = limit - len(more) - 1  # room for "\n…"
     kept: list[str] = []
     used = 0
-    for line in text.split("\n"):
+    lines = _logical_lines(text)
+    for line in lines:
         cost = len(line) + (1 if kept else 0)
         if used + cost > budget:
             break
         kept.append(line)
         used += cost
     if not kept:
-        return _cut_line(text.split("\n", 1)[0], limit - len(more)) + more
+        return _cut_line(lines[0], limit - len(more)) + more
     return "\n".join(kept) + "\n" + more
+
+
+def _logical_lines(text: str) -> list[str]:
+    """`text` split at newlines that are outside any `<…>` link and any `code` span."""
+    lines: list[str] = []
+    start = 0
+    in_link = in_code = False
+    for index, char in enumerate(text):
+        if char == "`" and not in_link:
+            in_code = not in_code
+        elif char == "<" and not in_code:
+            in_link = True
+        elif char == ">" and in_link:
+            in_link = False
+        elif char == "\n" and not in_link and not in_code:
+            lines.append(text[start:index])
+            start = index + 1
+    lines.append(text[start:])
+    return lines
 
 
 def _cut_line(line: str, limit: int) -> str:
