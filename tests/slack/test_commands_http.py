@@ -223,3 +223,18 @@ def test_a_failing_subcommand_still_answers(http_settings, engine, fake_slack):
     finally:
         client.close()
         server.stop()
+
+
+def test_status_with_long_escaped_titles_never_cuts_inside_a_link(slack, engine):
+    seed_world(engine, repos=3, issues_per_repo=4)
+    with Session(engine) as session:
+        for issue in session.exec(select(Issue)).all():
+            issue.title = "Fix " + "<&>" * 60  # escapes to ~5x its length
+            session.add(issue)
+        session.commit()
+    slack.reply("stack python, raft")
+    slack.reply("picks 5")
+    slack.reply("picks 5")
+    text = slack.reply("status")["blocks"][0]["text"]["text"]
+    assert len(text) <= 3000 and text.endswith("\n…")
+    assert text.count("<") == text.count(">")  # every link whole
