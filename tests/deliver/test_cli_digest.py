@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from bot.cli.app import app
 from bot.store.db import make_engine
 from bot.store.models import Delivery, Pick, Repository
-from tests.deliver.conftest import MONDAY_9_UTC, seed_issues, seed_members
+from tests.deliver.conftest import seed_issues, seed_members
 
 runner = CliRunner()
 
@@ -24,7 +24,9 @@ def _world(url: str, **member_fields) -> Engine:
     engine = make_engine(url)
     seed_issues(engine, count=12)
     with Session(engine) as session:
-        session.execute(update(Repository).values(pushed_at=MONDAY_9_UTC - timedelta(days=1)))
+        # the CLI reads the machine's clock: the repositories must be active at that time
+        pushed = datetime.now(UTC) - timedelta(days=1)
+        session.execute(update(Repository).values(pushed_at=pushed))
         session.commit()
     seed_members(
         engine,

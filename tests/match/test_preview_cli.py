@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -16,11 +18,19 @@ runner = CliRunner()
 
 @pytest.fixture
 def stored(cli_db: str, session: Session, world: World) -> World:
+    # the CLI reads the machine's clock: the repositories are active as of then
+    active = {"pushed_at": datetime.now(UTC) - timedelta(days=1)}
     pg = world.repo(
-        "acme/pgkit", topics=["postgresql"], section="Databases", maintainer_response_hours=30
+        "acme/pgkit",
+        topics=["postgresql"],
+        section="Databases",
+        maintainer_response_hours=30,
+        **active,
     )
     world.issue(pg, title="Document the [bold]--dry-run[/] flag")
-    go = world.repo("acme/raftd", primary_language="Go", languages={"Go": 1}, topics=["raft"])
+    go = world.repo(
+        "acme/raftd", primary_language="Go", languages={"Go": 1}, topics=["raft"], **active
+    )
     world.issue(go, title="Add a Raft snapshot test")
     world.member("golang, raft", slack_user_id="UGOPHER", display_name="Gopher")
     session.commit()

@@ -75,7 +75,8 @@ def _env(tmp_path: Path) -> dict[str, str]:
         MATCHMAKER_DATA_DIR=str(tmp_path / "data"),
         MATCHMAKER_HTTP_PORT="0",
         MATCHMAKER_LOG_FORMAT="console",
-        PYTHONPATH=str(ROOT),
+        # keep what is already on the path first (e.g. the time-travel sitecustomize)
+        PYTHONPATH=os.pathsep.join(p for p in (os.environ.get("PYTHONPATH"), str(ROOT)) if p),
     )
     return env
 
