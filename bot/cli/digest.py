@@ -134,5 +134,13 @@ def send(
             ready_engine(), settings(), sender, now=datetime.now(UTC), force=now, members=slack_ids
         )
     console.print(f"Digest: {report.summary()}.", highlight=False)
+    if report.token_error:
+        console.print(
+            f"Slack refused the bot token ({report.token_error}): nothing more was sent and "
+            "the remaining digests stay pending. Fix SLACK_BOT_TOKEN (`matchmaker doctor` "
+            "checks it); the next run sends them.",
+            highlight=False,
+        )
+        raise typer.Exit(1)
     if report.failed:
         raise typer.Exit(1)

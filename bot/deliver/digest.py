@@ -41,7 +41,8 @@ from bot.deliver.picks import (
     recheck_and_substitute,
 )
 from bot.deliver.select import CHANNEL, DM, channel_key, dm_key, select_due
-from bot.deliver.senders import CannotVerify, Sender, SendError
+from bot.deliver.senders import CannotVerify, Sender, SendError, TokenError
+from bot.deliver.stop import LinkedStop
 from bot.logs import in_current_context
 from bot.match.recommendation import Recommendation
 from bot.store.db import session_scope
@@ -53,6 +54,7 @@ log = structlog.get_logger(__name__)
 DM_HEADER = "Your good first issues this week"
 CHANNEL_HEADER = "This week's good first issues for the community"
 MAX_PASSES = 3  # rows that were rate limited get this many tries within one run
+TOKEN = "token"  # outcome of a row whose send hit a token-level error (the row is released)
 
 
 @dataclass
@@ -70,6 +72,7 @@ class DigestReport:
     pending: int = 0
     substituted: int = 0
     errors: dict[str, int] = field(default_factory=dict)
+    token_error: str | None = None  # Slack refused the token: the run stopped, rows kept pending
 
     def summary(self) -> str:
         """One line for logs and the CLI."""
@@ -83,6 +86,8 @@ class DigestReport:
             text += f", {self.substituted} picks substituted"
         if self.errors:
             text += " (" + ", ".join(f"{k}: {v}" for k, v in sorted(self.errors.items())) + ")"
+        if self.token_error:
+            text += f"; stopped: Slack refused the bot token ({self.token_error})"
         return text
 
 
@@ -114,7 +119,7 @@ def run_digest(
     """
     recommend = recommender or default_recommender()
     recheck = rechecker or default_rechecker
-    stop = stop or threading.Event()
+    stop = LinkedStop(stop)  # set by this run alone (bad token, crash) or by the caller
     step = on_step or (lambda _name: None)
     report = DigestReport()
 
@@ -176,13 +181,28 @@ def run_digest(
             .where(DigestRun.id == report.run_id)  # type: ignore[arg-type]
             .values(
                 finished_at=now,
-                status="stopped" if stop.is_set() else "ok",
+                status=run_status(report, stop),
                 sent=report.sent + report.recovered,
                 failed=report.failed,
+                error=f"slack token: {report.token_error}" if report.token_error else None,
             )
+        )
+    if report.token_error:
+        log.error(
+            "digest_stopped_bad_token",
+            error=report.token_error,
+            pending=report.pending,
+            hint="fix SLACK_BOT_TOKEN (see `matchmaker doctor`); pending rows go out next run",
         )
     log.info("digest_run", summary=report.summary(), run=report.run_id)
     return report
+
+
+def run_status(report: DigestReport, stop: threading.Event) -> str:
+    """How a run ended: "token_error", "stopped" (asked to stop) or "ok"."""
+    if report.token_error:
+        return "token_error"
+    return "stopped" if stop.is_set() else "ok"
 
 
 def _send_pending(
@@ -230,6 +250,13 @@ def _send_pending(
         state, error, sent, substituted = outcome
         if substituted:
             count("substituted")
+        if state == TOKEN:  # nobody can be sent to: give the row back untouched, stop the run
+            with lock:
+                report.token_error = report.token_error or error
+            stop.set()
+            with engine.begin() as connection:
+                ledger.release(connection, item.id, was_sending=item.was_sending, error=error)
+            return
         if state == ledger.SENT and sent is not None:
             step("posted")
         if state == "recovered":
@@ -338,6 +365,8 @@ def _deliver_claimed(
     if item.was_sending:
         try:
             found = sender.find_sent(item.target, item.key)
+        except TokenError as exc:
+            return TOKEN, exc.reason, None, 0
         except CannotVerify as exc:
             log.warning("cannot_verify_previous_attempt", delivery=item.id, reason=str(exc))
             found = None
@@ -364,6 +393,9 @@ def _deliver_claimed(
         return ledger.SKIPPED, "no_picks", None, substituted
     try:
         sent = sender.send(item.target, blocks=blocks, text=text, key=item.key)
+    except TokenError as exc:
+        log.warning("digest_token_error", delivery=item.id, reason=exc.reason)
+        return TOKEN, exc.reason, None, substituted
     except SendError as exc:
         if exc.permanent:
             log.info("digest_skipped", delivery=item.id, reason=exc.reason)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, or_, select, update
@@ -22,6 +22,7 @@ from bot.store.upsert import insert_for
 PENDING, SENDING, SENT = "pending", "sending", "sent"
 SKIPPED, FAILED, EXPIRED = "skipped", "failed", "expired"
 RESEND_WINDOW = timedelta(days=8)  # pending rows older than this are expired by cleanup
+LEASE_EXPIRED = datetime(2000, 1, 1, tzinfo=UTC)  # claimed_at of a "sending" row anyone may claim
 
 
 @dataclass(frozen=True)
@@ -180,6 +181,26 @@ def finish(
         values.update(slack_ts=ts, sent_at=now, error=None)
     if channel:
         values["channel"] = channel
+    session.execute(
+        update(Delivery)
+        .where(Delivery.id == delivery_id, Delivery.state == SENDING)  # type: ignore[arg-type]
+        .values(**values)
+    )
+
+
+def release(
+    session: Session | Connection, delivery_id: int, *, was_sending: bool, error: str | None
+) -> None:
+    """Hand a claimed row back without using an attempt (the token, not the row, failed).
+
+    A row that was already "sending" before this claim stays "sending" with an expired lease,
+    so the next run still asks Slack whether the earlier attempt went out before posting.
+    """
+    values: dict[str, Any] = {"attempts": Delivery.attempts - 1, "error": error}
+    if was_sending:
+        values.update(state=SENDING, claimed_at=LEASE_EXPIRED)
+    else:
+        values.update(state=PENDING, claimed_at=None)
     session.execute(
         update(Delivery)
         .where(Delivery.id == delivery_id, Delivery.state == SENDING)  # type: ignore[arg-type]

@@ -33,11 +33,29 @@ METADATA_EVENT = "matchmaker_digest"
 # Pace a little under the allowed rate: network jitter bunches requests, and one 429 costs
 # every sender a whole Retry-After second.
 RATE_HEADROOM = 0.95
+# Errors about the token or the workspace, not the member (Slack's docs: "Authentication token
+# is for a deleted user or workspace", "…the app has been removed", …). Every other row would
+# fail the same way: the run stops at once, the row keeps its attempt, and all stay pending.
+TOKEN_ERRORS = frozenset(
+    {
+        "not_authed",
+        "invalid_auth",
+        "account_inactive",
+        "token_revoked",
+        "token_expired",
+        "team_access_not_granted",
+        "org_login_required",
+        "ekm_access_denied",
+        "two_factor_setup_required",
+        "missing_scope",
+        "not_allowed_token_type",
+        "accesslimited",
+    }
+)
 # Errors that will not go away by retrying: record them on the ledger row and skip the member.
 PERMANENT_ERRORS = frozenset(
     {
         "user_not_found",
-        "account_inactive",
         "cannot_dm_bot",
         "user_disabled",
         "channel_not_found",
@@ -60,6 +78,10 @@ class SendError(ServiceError):
         self.reason = reason
         self.permanent = permanent
         self.ambiguous = ambiguous  # the request may have reached Slack (connection lost)
+
+
+class TokenError(SendError):
+    """The token or workspace is unusable (revoked, expired, app removed): stop the whole run."""
 
 
 class CannotVerify(Exception):
@@ -214,6 +236,9 @@ class SlackSender:
             elif code == "missing_scope":
                 needed = getattr(exc.response, "data", {}).get("needed")
                 log.error("slack.missing_scope", needed=needed, fix="reinstall the app")
+            if code in TOKEN_ERRORS:
+                metrics.record_slack_token_error(code)
+                raise TokenError(code) from None
             raise SendError(code, permanent=code in PERMANENT_ERRORS) from None
         except OSError as exc:  # refused, reset, timed out: did Slack get it? unknown
             raise SendError(f"network: {type(exc).__name__}", ambiguous=ambiguous) from None
@@ -255,6 +280,7 @@ class SlackSender:
         )
         with self._lock:
             self.stats.posted += 1
+        metrics.record_slack_token_ok()
         return Sent(channel=str(response.get("channel") or channel), ts=str(response["ts"]))
 
     def find_sent(self, target: str, key: str) -> Sent | None:
@@ -267,6 +293,8 @@ class SlackSender:
                 limit=50,
                 include_all_metadata=True,
             )
+        except TokenError:
+            raise
         except SendError as exc:
             raise CannotVerify(exc.reason) from None
         for message in response.get("messages") or []:

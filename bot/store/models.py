@@ -71,6 +71,9 @@ class Repository(SQLModel, table=True):
     # github: what the cheap change check saw at the last complete crawl (re-crawl when it differs)
     crawl_fingerprint: str | None = Field(default=None, max_length=100)
     full_crawled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # github: GitHub says the repository no longer exists (deleted, or made private/blocked)
+    gone_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    gone_reason: str | None = Field(default=None, max_length=500)
 
 
 class ListEntry(SQLModel, table=True):
@@ -204,6 +207,7 @@ class DigestRun(SQLModel, table=True):
     due: int = 0
     sent: int = 0
     failed: int = 0
+    error: str | None = Field(default=None, max_length=500)  # why it stopped (e.g. a bad token)
 
 
 class Delivery(SQLModel, table=True):

@@ -56,6 +56,15 @@ SLACK_RATE_LIMITED = Counter(
     "Slack Web API answers with HTTP 429 (rate limited).",
     ["method"],
 )
+SLACK_TOKEN_ERRORS = Counter(
+    "matchmaker_slack_token_errors",
+    "Slack answers saying the bot token or workspace is unusable (invalid_auth, token_revoked, …).",
+    ["error"],
+)
+SLACK_TOKEN_OK = Gauge(
+    "matchmaker_slack_token_ok",
+    "1 after the last Slack post succeeded, 0 after a token-level error stopped sending.",
+)
 COMMAND_LATENCY = Histogram(
     "matchmaker_command_latency_seconds",
     "Time from receiving a slash command or action to its answer.",
@@ -72,6 +81,17 @@ def record_digest(outcome: str, kind: str = "dm") -> None:
 def record_slack_429(method: str) -> None:
     """Count one HTTP 429 from the Slack Web API method `method`."""
     SLACK_RATE_LIMITED.labels(method=method).inc()
+
+
+def record_slack_token_error(error: str) -> None:
+    """A token-level Slack error: count it and flag the token as not working."""
+    SLACK_TOKEN_ERRORS.labels(error=error).inc()
+    SLACK_TOKEN_OK.set(0)
+
+
+def record_slack_token_ok() -> None:
+    """A post went through: the token works."""
+    SLACK_TOKEN_OK.set(1)
 
 
 # Availability buckets: the availability module's issue reasons (first failing rule wins), then

@@ -153,13 +153,13 @@ def test_unreachable_members_are_recorded_and_skipped(engine, settings, slack, s
     seed_issues(engine)
     seed_members(engine, members_at(4))
     slack.missing_users.add("U00002")
-    slack.fail_next("chat.postMessage", "account_inactive")
+    slack.fail_next("chat.postMessage", "cannot_dm_bot")
     report = run(engine, settings, sender)
     assert report.sent == 2 and report.skipped == 2
-    assert report.errors == {"user_not_found": 1, "account_inactive": 1}
+    assert report.errors == {"user_not_found": 1, "cannot_dm_bot": 1}
     with Session(engine) as session:
         skipped = session.scalars(select(Delivery).where(Delivery.state == "skipped")).all()
-        assert {d.error for d in skipped} == {"user_not_found", "account_inactive"}
+        assert {d.error for d in skipped} == {"user_not_found", "cannot_dm_bot"}
     # skipped rows are final: the next tick does not retry them
     assert run(engine, settings, sender, now=MONDAY_9_UTC + timedelta(minutes=5)).sent == 0
 
