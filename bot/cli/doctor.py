@@ -80,6 +80,8 @@ def check_database(current: Settings) -> list[Item]:
     finally:
         engine.dispose()
     items = [Item("database", "ok", f"{where} reachable")]
+    if revision is not None:
+        items += _last_digest_items(current)
     head = migrate.head_revision()
     known = _known_revisions()
     if revision == head:
@@ -91,6 +93,30 @@ def check_database(current: Settings) -> list[Item]:
         fix = "run `matchmaker db upgrade` (`serve` also migrates on start)"
         items.append(Item("migrations", "warn", f"at {revision or 'empty'}, head is {head}", fix))
     return items
+
+
+def _last_digest_items(current: Settings) -> list[Item]:
+    """Whether the newest digest run stopped because Slack refused the bot token."""
+    from sqlmodel import Session
+
+    from bot.web.metrics import last_digest_run
+
+    engine = make_engine(current.db_url)
+    try:
+        with Session(engine) as session:
+            run = last_digest_run(session)
+    except Exception:  # an older schema: `migrations` below says what to do
+        return []
+    finally:
+        engine.dispose()
+    if run is None or run.status != "token_error":
+        return []
+    fix = (
+        "reinstall the app or copy a valid bot token into SLACK_BOT_TOKEN; "
+        "the digests are kept pending and go out on the next run"
+    )
+    detail = f"stopped at {run.started_at:%Y-%m-%d %H:%M} UTC: {run.error}"
+    return [Item("last digest run", "fail", detail, fix)]
 
 
 def _known_revisions() -> set[str]:

@@ -30,7 +30,7 @@ from sqlmodel import Session
 
 from bot.config import Settings
 from bot.logs import get_logger, redact
-from bot.web.metrics import StoreCollector, last_successful_crawl
+from bot.web.metrics import StoreCollector, last_digest_run, last_successful_crawl
 
 log = get_logger(__name__)
 
@@ -81,6 +81,26 @@ def last_crawl_check(
     return check
 
 
+def slack_token_check(engine: Engine) -> Check:
+    """Not ready while the newest digest run stopped because Slack refused the bot token.
+
+    Read from the database, so every replica reports it, not just the one that sent.
+    """
+
+    def check() -> CheckResult:
+        with Session(engine) as session:
+            run = last_digest_run(session)
+        if run is None or run.status != "token_error":
+            return CheckResult(True, "no token error in the last digest run")
+        return CheckResult(
+            False,
+            f"digests stopped at {run.started_at:%Y-%m-%d %H:%M} UTC: {run.error}; "
+            "fix SLACK_BOT_TOKEN, pending digests go out on the next run",
+        )
+
+    return check
+
+
 def slack_connection_check(is_connected: Callable[[], bool]) -> Check:
     """Ready when the Slack connection (e.g. the Socket Mode client's `is_connected`) is up."""
 
@@ -116,6 +136,7 @@ class HealthServer:
             "last_crawl": last_crawl_check(
                 engine, timedelta(hours=settings.ready_max_crawl_age_hours)
             ),
+            "slack_token": slack_token_check(engine),
         }
         self.checks.update(checks or {})
         self._lock = threading.Lock()

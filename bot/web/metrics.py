@@ -34,7 +34,7 @@ from bot.core.availability import (
     hidden_in_some_workspace,
     reason_case,
 )
-from bot.store.models import CrawlRun, Issue, Repository
+from bot.store.models import CrawlRun, DigestRun, Issue, Repository
 
 CRAWL_DURATION = Histogram(
     "matchmaker_crawl_duration_seconds",
@@ -163,3 +163,13 @@ def last_successful_crawl(session: Session) -> datetime | None:
     return session.execute(
         select(func.max(CrawlRun.finished_at)).where(col(CrawlRun.status).in_(("ok", "partial")))
     ).scalar_one()
+
+
+def last_digest_run(session: Session) -> DigestRun | None:
+    """The newest finished digest run, if any."""
+    return session.scalars(
+        select(DigestRun)
+        .where(DigestRun.finished_at.is_not(None))  # type: ignore[union-attr]
+        .order_by(DigestRun.id.desc())  # type: ignore[union-attr]
+        .limit(1)
+    ).first()

@@ -12,7 +12,13 @@ from bot.deliver.senders import TOKEN_ERRORS, SendError, TokenError
 from bot.fakes.slack import BOT_TOKEN
 from bot.store.models import Delivery, DigestRun
 from bot.web import metrics
-from tests.deliver.conftest import MONDAY_9_UTC, ledger_counts, members_at, seed_issues, seed_members
+from tests.deliver.conftest import (
+    MONDAY_9_UTC,
+    ledger_counts,
+    members_at,
+    seed_issues,
+    seed_members,
+)
 from tests.deliver.test_digest import run
 
 

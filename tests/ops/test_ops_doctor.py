@@ -220,3 +220,33 @@ def test_doctor_checks_the_bot_can_post_in_the_community_channel(
     monkeypatch.setenv("MATCHMAKER_DIGEST__CHANNEL", "CJOINED")
     _, output = doctor()
     assert "✓" in line(output, "slack channel") and "can post in CJOINED" in output
+
+
+def test_a_digest_run_stopped_by_a_revoked_token_is_a_failure_with_a_fix(
+    configured: object, cli_db: str
+) -> None:
+    from datetime import UTC, datetime
+
+    from sqlmodel import Session
+
+    from bot.store.db import make_engine
+    from bot.store.models import DigestRun
+
+    engine = make_engine(cli_db)
+    started = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    with Session(engine) as session:
+        session.add(
+            DigestRun(
+                week="2026-W48",
+                status="token_error",
+                error="slack token: invalid_auth",
+                started_at=started,
+                finished_at=started,
+            )
+        )
+        session.commit()
+    engine.dispose()
+    code, output = doctor()
+    assert code == 1
+    text = line(output, "last digest run")
+    assert "✗" in text and "invalid_auth" in text and "SLACK_BOT_TOKEN" in text

@@ -211,3 +211,31 @@ def test_stop_releases_the_port(engine: Engine) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", port))  # raises OSError if the port were still taken
         assert sock.getsockname()[1] == port
+
+
+def test_a_digest_run_stopped_by_a_bad_token_makes_the_bot_not_ready(engine: Engine) -> None:
+    from bot.store.models import DigestRun
+
+    started = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    with Session(engine) as session:
+        session.add(
+            DigestRun(week="2026-W48", status="ok", started_at=started, finished_at=started)
+        )
+        session.commit()
+    with HealthServer(load_settings(http_port=0), engine) as server:
+        assert get(server.url + "/readyz")[0] == 200
+    with Session(engine) as session:
+        session.add(
+            DigestRun(
+                week="2026-W48",
+                status="token_error",
+                error="slack token: token_revoked",
+                started_at=started,
+                finished_at=started,
+            )
+        )
+        session.commit()
+    with HealthServer(load_settings(http_port=0), engine) as server:
+        status, _, body = get(server.url + "/readyz")
+        detail = json.loads(body)["checks"]["slack_token"]["detail"]
+        assert status == 503 and "token_revoked" in detail and "SLACK_BOT_TOKEN" in detail
