@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from bot.config import Settings
-from bot.deliver.due import Slot, weekly_slot
+from bot.deliver.due import Slot, due_slot, weekly_slot
 from bot.deliver.picks import Recommender
 from bot.deliver.select import CHANNEL, DM, channel_key
 from bot.store.models import Delivery, Pick
@@ -29,9 +29,12 @@ def channel_due(session: Session, settings: Settings, now: datetime, *, force: b
     slot = channel_slot(settings, now)
     if slot is None:
         return None
-    late = now - slot.at
-    if not force and not timedelta(0) <= late < timedelta(hours=settings.digest.catch_up_hours):
-        return None
+    if not force:
+        digest = settings.digest
+        catch_up = timedelta(hours=digest.catch_up_hours)
+        slot = due_slot(now, digest.channel_day, digest.channel_time, settings.timezone, catch_up)
+        if slot is None:
+            return None
     key = channel_key(settings.digest.channel, slot.week)
     exists = session.scalar(select(Delivery.id).where(Delivery.dedupe_key == key))
     return None if exists else slot

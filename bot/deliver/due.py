@@ -69,12 +69,32 @@ class Slot:
 def weekly_slot(now: datetime, day: str, hhmm: str, timezone: str) -> Slot:
     """The send slot of the local ISO week containing `now` for (day, HH:MM, timezone)."""
     tz = zone(timezone)
-    local_now = now.astimezone(tz)
+    return _slot_in_week(now.astimezone(tz).date(), day, hhmm, tz)
+
+
+def due_slot(now: datetime, day: str, hhmm: str, timezone: str, catch_up: timedelta) -> Slot | None:
+    """The newest slot that has come and is less than `catch_up` old, or None.
+
+    That is this local week's slot once it has passed, else the previous week's: a "sun 20:00"
+    slot missed by an outage is still sent on Monday or Tuesday (within `catch_up`), and a
+    "sun 23:59" slot is sent by the first tick after midnight.
+    """
+    tz = zone(timezone)
+    today = now.astimezone(tz).date()
+    for local_day in (today, today - timedelta(days=7)):
+        slot = _slot_in_week(local_day, day, hhmm, tz)
+        if slot.at <= now:
+            return slot if now < slot.at + catch_up else None
+    return None
+
+
+def _slot_in_week(local_day: date, day: str, hhmm: str, tz: ZoneInfo) -> Slot:
+    """The slot of the local ISO week containing the local date `local_day`."""
     weekday = WEEKDAYS.index(day) if day in WEEKDAYS else 0
-    local_day = local_now.date() - timedelta(days=local_now.weekday()) + timedelta(days=weekday)
-    wall = datetime.combine(local_day, parse_hhmm(hhmm), tzinfo=tz)
+    slot_day = local_day - timedelta(days=local_day.weekday()) + timedelta(days=weekday)
+    wall = datetime.combine(slot_day, parse_hhmm(hhmm), tzinfo=tz)
     # fold=0: a wall time in a spring-forward gap maps to just after the gap (PEP 495).
-    return Slot(week=iso_week(local_day), at=wall.astimezone(UTC))
+    return Slot(week=iso_week(slot_day), at=wall.astimezone(UTC))
 
 
 def every_weeks_for(ignored: int) -> int:

@@ -9,7 +9,7 @@ from sqlalchemy import func, select, update
 from sqlmodel import Session
 
 from bot.config import Settings
-from bot.deliver.due import cadence_allows, every_weeks_for, iso_week, weekly_slot, zone
+from bot.deliver.due import cadence_allows, due_slot, every_weeks_for, iso_week, zone
 from bot.store.models import Delivery, Feedback, Member
 
 DM = "dm"
@@ -46,8 +46,8 @@ def select_due(
     slack_user_ids: list[str] | None = None,
     record: bool = True,
 ) -> list[DueMember]:
-    """Members whose local send time this week has come (at most `digest.catch_up_hours` ago)
-    and who have no digest this week yet.
+    """Members whose latest local send time has come (at most `digest.catch_up_hours` ago,
+    possibly last week's) and who have no digest for that week yet.
 
     `force` (admin "send now") ignores day, time and back-off but still sends at most one per
     member and week. Also stores each member's current back-off (`ignored_digests`,
@@ -66,13 +66,14 @@ def select_due(
             week = iso_week(now.astimezone(zone(member.timezone, settings.timezone)).date())
             candidates.append((member, week))
             continue
-        slot = weekly_slot(
+        slot = due_slot(
             now,
             member.digest_day or settings.digest.day,
             member.digest_time or settings.digest.time,
             member.timezone or settings.timezone,
+            catch_up,
         )
-        if slot.at <= now < slot.at + catch_up:
+        if slot is not None:  # this week's slot, or last week's when it is still catchable
             candidates.append((member, slot.week))
     if not candidates:
         return []
