@@ -17,7 +17,7 @@ from bot.catalog.sync import deactivate_list, store_parsed, sync_lists
 from bot.catalog.types import ParsedList
 from bot.cli.context import console, database_errors, fail, ready_engine, settings
 from bot.store.db import session_scope
-from bot.store.models import ListEntry, ListSource
+from bot.store.models import ListEntry, ListSource, Repository
 from bot.words import plural
 
 app = typer.Typer(
@@ -78,6 +78,33 @@ def _stored_entries() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     return entries, lists
 
 
+def _gone_repositories() -> list[dict[str, Any]]:
+    """Repositories GitHub reports as deleted: not crawled for issues, never offered."""
+    with database_errors(), Session(ready_engine()) as session:
+        rows = session.exec(
+            select(Repository)
+            .where(col(Repository.gone_at).is_not(None))
+            .order_by(col(Repository.full_name))
+        ).all()
+    return [
+        {
+            "repo": r.full_name,
+            "gone_since": r.gone_at.isoformat() if r.gone_at else None,
+            "reason": r.gone_reason,
+        }
+        for r in rows
+    ]
+
+
+def _render_gone(gone: list[dict[str, Any]]) -> None:
+    table = Table(title="Repositories GitHub reports as gone (their issues are not offered)")
+    for column in ("Repository", "Gone since", "Reason"):
+        table.add_column(column, overflow="fold")
+    for g in gone:
+        table.add_row(g["repo"], (g["gone_since"] or "")[:16].replace("T", " "), g["reason"] or "")
+    console.print(table)
+
+
 def _counts(entries: list[dict[str, Any]]) -> dict[str, int]:
     github = [e for e in entries if e["link_kind"] in (GITHUB_REPO, GITHUB_SUBPATH)]
     repos = {e["repo"] for e in github}
@@ -99,6 +126,8 @@ def _render(entries: list[dict[str, Any]], counts: dict[str, int], title: str) -
         repo = e["repo"] or f"[dim]not crawlable: {e['url']}[/]"
         if e.get("warning"):
             repo += " [yellow](check link)[/]"
+        if e.get("gone"):
+            repo += " [red](gone from GitHub)[/]"
         table.add_row(
             e["section"] or "-",
             e["name"],
@@ -147,11 +176,16 @@ def show(
         title = parsed.title or parsed.source
     else:
         entries, lists = _stored_entries()
+        gone = _gone_repositories()
+        gone_names = {g["repo"] for g in gone}
+        for entry in entries:
+            entry["gone"] = (entry["repo"] or "").lower() in gone_names
         counts = {"lists": sum(1 for s in lists if s["enabled"]), **_counts(entries)}
         counts["uncounted_links"] = sum(
             int(s["counts"].get("uncounted_links", 0)) for s in lists if s["enabled"]
         )
-        doc = {"entries": entries, "counts": counts, "lists": lists}
+        counts["gone_repositories"] = len(gone)
+        doc = {"entries": entries, "counts": counts, "lists": lists, "gone_repositories": gone}
         title = "Catalog"
         if not lists and not as_json:
             console.print("No lists stored yet: run `matchmaker catalog sync`.")
@@ -160,6 +194,8 @@ def show(
         typer.echo(json.dumps(doc, ensure_ascii=False, indent=2))
         return
     _render(entries, counts, title)
+    if doc.get("gone_repositories"):
+        _render_gone(doc["gone_repositories"])
 
 
 @app.command()

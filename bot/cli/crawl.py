@@ -54,7 +54,7 @@ def crawl(
             bar.update(
                 task,
                 total=report.repos_total,
-                completed=report.repos_done + report.repos_failed,
+                completed=report.repos_done + report.repos_failed + report.repos_gone,
                 issues=report.issues_seen,
                 points=report.points,
                 left="?" if report.budget_left is None else report.budget_left,
@@ -91,6 +91,7 @@ def summary_table(report: CrawlReport) -> Table:
         ("  crawled", str(report.repos_done - report.repos_unchanged)),
         ("  unchanged (skipped)", str(report.repos_unchanged)),
         ("  failed (retried next run)", str(report.repos_failed)),
+        ("  gone from GitHub (not offered)", str(report.repos_gone)),
         ("beginner issues seen", str(report.issues_seen)),
         ("  available now", str(report.issues_available)),
         ("  re-checked / no longer open", f"{report.issues_rechecked} / {report.issues_closed}"),

@@ -40,6 +40,7 @@ class Reason(StrEnum):
     LOCKED = "locked"
     REPO_ARCHIVED = "repo_archived"
     REPO_DISABLED = "repo_disabled"
+    REPO_GONE = "repo_gone"
     REPO_INACTIVE = "repo_inactive"
     ASSIGNED = "assigned"
     LINKED_PR = "linked_pr"
@@ -84,6 +85,7 @@ class Columns(Protocol):
     locked: np.ndarray
     archived: np.ndarray
     disabled: np.ndarray
+    gone: np.ndarray  # GitHub says the repository no longer exists
     pushed_at: np.ndarray  # epoch s, NaN when unknown
     assigned: np.ndarray
     assignment_activity: np.ndarray  # epoch s of the newest sign of the assignee, NaN
@@ -100,6 +102,7 @@ class IssueColumns:
     locked: np.ndarray
     archived: np.ndarray
     disabled: np.ndarray
+    gone: np.ndarray
     pushed_at: np.ndarray
     assigned: np.ndarray
     assignment_activity: np.ndarray
@@ -138,6 +141,7 @@ def issue_columns(issues: Sequence[Any], repos: Sequence[Any]) -> IssueColumns:
         locked=arr((bool(_get(i, "locked")) for i in issues), bool),
         archived=arr((bool(_get(r, "archived")) for r in repos), bool),
         disabled=arr((bool(_get(r, "disabled")) for r in repos), bool),
+        gone=arr((_get(r, "gone_at") is not None for r in repos), bool),
         pushed_at=arr(_epoch(_get(r, "pushed_at")) for r in repos),
         assigned=arr((bool(_get(i, "assignees")) for i in issues), bool),
         assignment_activity=arr(activity(i) for i in issues),
@@ -300,6 +304,12 @@ ISSUE_RULES: tuple[Rule, ...] = (
         "the repository is disabled",
         lambda p, v: Repository.disabled.is_(True),  # type: ignore[attr-defined]
         lambda c, p: c.disabled,
+    ),
+    Rule(
+        Reason.REPO_GONE,
+        "the repository no longer exists on GitHub",
+        lambda p, v: Repository.gone_at.is_not(None),  # type: ignore[union-attr]
+        lambda c, p: c.gone,
     ),
     Rule(
         Reason.REPO_INACTIVE,

@@ -80,6 +80,8 @@ def prepare_many(
             )
             if max_age is not None and issue.crawled_at < now - max_age:
                 entry.stale = True
+            if repo.gone_at is not None:  # deleted since the ledger row was written: replace
+                entry.stale = True
     return result
 
 
@@ -168,9 +170,8 @@ def recheck_and_substitute(
                 )
             )
         )
-    if not stale:
-        return 0
-    rechecker(engine, settings, stale, now)
+    if stale:  # without stale picks, still check availability (e.g. a repository now gone)
+        rechecker(engine, settings, stale, now)
     with Session(engine) as session, session.begin():
         current = list(
             session.execute(

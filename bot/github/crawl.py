@@ -120,6 +120,7 @@ def crawl(
         repos_done=report.repos_done,
         unchanged=report.repos_unchanged,
         failed=report.repos_failed,
+        gone=report.repos_gone,
         issues=report.issues_seen,
         requests=report.requests,
         points=report.points,

@@ -27,6 +27,7 @@ from bot.github.client import (
     BudgetExhausted,
     GitHubError,
     GraphQLResult,
+    NotFound,
     RateLimited,
 )
 from bot.github.crawler_base import BaseCrawler
@@ -110,6 +111,32 @@ class GraphQLCrawler(BaseCrawler):
                 raise result  # stop the crawl; completed repositories are already saved
         return results
 
+    def _gone(self, target: Target, reason: str) -> None:
+        log.warning("crawl.repo_gone", repo=target.full_name, reason=reason)
+        self.report.repos_gone += 1
+        self.store.mark_gone(target, reason, self.now)
+
+    def _missing(self, target: Target, result: GraphQLResult, alias: str, step: str) -> None:
+        """No data for `alias`: NOT_FOUND marks the repository gone, anything else is a failure
+        (transient: retried by the next run, nothing marked)."""
+        error = result.error_for(alias) or {}
+        message = str(error.get("message", "no data"))
+        if error.get("type") == "NOT_FOUND" and self._confirmed_gone(target):
+            self._gone(target, f"NOT_FOUND: {message}")
+        else:
+            self._fail(target, f"{step}: {message}")
+
+    def _confirmed_gone(self, target: Target) -> bool:
+        """Ask REST too (one request): only its 404 means deleted. A rename or transfer
+        answers a redirect there, anything else is an outage: both stay a (retried) failure."""
+        try:
+            self.client.get(f"/repos/{target.full_name}")
+        except NotFound:
+            return True
+        except GitHubError as exc:
+            log.info("crawl.repo_not_confirmed_gone", repo=target.full_name, error=str(exc))
+        return False
+
     def _fail(self, target: Target, reason: str) -> None:
         log.warning("crawl.repo_failed", repo=target.full_name, reason=reason)
         self.report.failures[target.full_name] = reason
@@ -184,9 +211,11 @@ class GraphQLCrawler(BaseCrawler):
                 for i, target in enumerate(batch):
                     node = result.data.get(f"r{i}")
                     if node is None:
-                        error = result.error_for(f"r{i}") or {}
-                        self._fail(target, f"metadata: {error.get('message', 'no data')}")
+                        self._missing(target, result, f"r{i}", "metadata")
                         continue
+                    renamed = str(node.get("nameWithOwner") or target.full_name)
+                    if renamed.lower() != target.full_name.lower():  # GitHub followed a rename
+                        log.info("crawl.repo_renamed", repo=target.full_name, now_at=renamed)
                     labels = self.vocabulary.select(label_names(node), target.full_name)
                     states.append(RepoState(target, meta=node, labels=labels))
             ceiling = max(queries.META_REQUESTS, ceiling // 2)
@@ -241,8 +270,7 @@ class GraphQLCrawler(BaseCrawler):
         """Collect one page; return the next page to fetch, or None when the repo is done."""
         node = result.data.get(alias)
         if node is None:
-            error = result.error_for(alias) or {}
-            self._fail(state.target, f"issues: {error.get('message', 'no data')}")
+            self._missing(state.target, result, alias, "issues")
             return None
         connection = node["issues"]
         for issue in connection.get("nodes") or []:
@@ -272,6 +300,8 @@ class GraphQLCrawler(BaseCrawler):
             full_crawled_at=self.now,
             crawl_error=None,
             crawl_fingerprint=fingerprint(state.meta, state.labels, state.fp),
+            gone_at=None,  # found (again): offered again
+            gone_reason=None,
         )
         seen = {v["number"] for v in state.issues}
         stored = self.store.open_issue_numbers(target)

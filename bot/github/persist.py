@@ -166,6 +166,23 @@ class CrawlStore:
         """Remember the failure (retried next run); keep everything stored."""
         self.save_repo(target, {"crawl_error": reason[:1000], "crawled_at": now})
 
+    def mark_gone(self, target: Target, reason: str, now: datetime) -> None:
+        """GitHub says the repository does not exist: keep its rows, mark it (since when, why).
+
+        Its issues stop being offered; a later crawl that finds it again clears the mark.
+        """
+        if self.dry_run:
+            return
+        with session_scope(self.engine) as session:
+            row = session.get(Repository, target.id)
+            if row is None:
+                return
+            row.gone_at = row.gone_at or now
+            row.gone_reason = reason[:500]
+            row.crawl_error = None
+            row.crawled_at = now
+            session.add(row)
+
     # Runs --------------------------------------------------------------------------------------
 
     def start_run(self, mode: str, repos_total: int, now: datetime) -> int | None:

@@ -16,6 +16,7 @@ class CrawlReport:
     repos_done: int = 0
     repos_unchanged: int = 0  # skipped by the change check
     repos_failed: int = 0
+    repos_gone: int = 0  # GitHub says they no longer exist (marked, not failures)
     issues_seen: int = 0
     issues_available: int = 0  # crawled issues that pass the availability module's issue rules
     issues_rechecked: int = 0  # left the label query and were looked up

@@ -209,8 +209,9 @@ class RestCrawler(BaseCrawler):
                 if response.status_code == 200:  # 304: stored metadata is current
                     values.update(_rest_repo_values(response.json()))
                     values["etag"] = response.headers.get("ETag")
-            except NotFound:
-                self._fail(target, "repository not found")
+            except NotFound:  # deleted (a rename or transfer answers 301, not 404)
+                self.report.repos_gone += 1
+                self.store.mark_gone(target, "404: repository not found", self.now)
                 return
             except GitHubError as exc:
                 log.warning("crawl.repo_details_skipped", repo=owner_repo, error=str(exc))
@@ -245,6 +246,8 @@ class RestCrawler(BaseCrawler):
             full_crawled_at=self.now,
             crawl_error=None,
             crawl_fingerprint=None,  # the GraphQL change check needs a GraphQL crawl first
+            gone_at=None,
+            gone_reason=None,
         )
         self.store.save_repo(target, values)
         self.report.repos_done += 1

@@ -49,6 +49,7 @@ class IssueTable:
     claimed: np.ndarray
     archived: np.ndarray
     disabled: np.ndarray
+    gone: np.ndarray  # the repository was deleted (GitHub NOT_FOUND / 404)
     pushed_at: np.ndarray  # epoch s (NaN)
     # level
     beginner_label: np.ndarray  # carries a beginner label that is not merely "help wanted"

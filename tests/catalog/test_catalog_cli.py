@@ -114,3 +114,32 @@ def test_sync_reports_each_list_and_fails_if_one_failed(
     assert "14 entries" in result.output  # the other list was still stored
     doc = json.loads(runner.invoke(app, ["catalog", "show", "--json"]).stdout)
     assert doc["counts"]["entries"] == 14
+
+
+def test_show_lists_repositories_github_reports_as_gone(cli_db: str) -> None:
+    from datetime import UTC, datetime
+
+    from sqlmodel import Session, select
+
+    from bot.store.db import make_engine
+    from bot.store.models import Repository
+
+    assert runner.invoke(app, ["catalog", "add", CONSENSUS]).exit_code == 0
+    engine = make_engine(cli_db)
+    with Session(engine) as session:
+        repo = session.exec(select(Repository).order_by(Repository.full_name)).first()
+        assert repo is not None
+        name = repo.full_name
+        repo.gone_at = datetime(2026, 11, 30, 3, 0, tzinfo=UTC)
+        repo.gone_reason = "NOT_FOUND: Could not resolve to a Repository"
+        session.add(repo)
+        session.commit()
+    engine.dispose()
+    doc = json.loads(runner.invoke(app, ["catalog", "show", "--json"]).stdout)
+    assert doc["counts"]["gone_repositories"] == 1
+    assert doc["gone_repositories"][0]["repo"] == name
+    assert "NOT_FOUND" in doc["gone_repositories"][0]["reason"]
+    assert [e["repo"].lower() for e in doc["entries"] if e["gone"]] == [name]
+    shown = runner.invoke(app, ["catalog", "show"], env={"COLUMNS": "200"})
+    assert shown.exit_code == 0 and "gone" in shown.output and name in shown.output
+    assert "2026-11-30 03:00" in shown.output

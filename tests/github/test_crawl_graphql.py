@@ -314,10 +314,58 @@ def test_one_repository_only(listed: Engine, fake: FakeGitHub) -> None:
         run(listed, fake, repo="acme/unknown")
 
 
-@SQLITE_ONLY
-def test_renamed_or_deleted_repository_fails_alone(listed: Engine, fake: FakeGitHub) -> None:
+def test_deleted_repository_is_marked_gone_not_failed(listed: Engine, fake: FakeGitHub) -> None:
+    """Issue 16, finding 3: NOT_FOUND (confirmed by a REST 404) marks the repository."""
+    run(listed, fake)
     del fake.world.repos["acme/quiet"]
     report = run(listed, fake)
-    assert list(report.failures) == ["acme/quiet"]
-    assert "Could not resolve" in repo_row(listed, "acme/quiet").crawl_error
-    assert report.repos_done == len(REPOS) - 1
+    assert report.failures == {} and report.repos_gone == 1 and report.status == "ok"
+    row = repo_row(listed, "acme/quiet")
+    assert row.gone_at == NOW and row.crawl_error is None
+    assert "NOT_FOUND" in (row.gone_reason or "") and "Could not resolve" in row.gone_reason
+    again = run(listed, fake)  # still gone: stays marked, since the first time it was seen
+    assert again.status == "ok" and repo_row(listed, "acme/quiet").gone_at == NOW
+
+
+@SQLITE_ONLY
+def test_a_repository_that_comes_back_is_no_longer_gone(listed: Engine, fake: FakeGitHub) -> None:
+    quiet = fake.world.repos.pop("acme/quiet")
+    run(listed, fake)
+    assert repo_row(listed, "acme/quiet").gone_at is not None
+    fake.world.repos["acme/quiet"] = quiet
+    run(listed, fake)
+    row = repo_row(listed, "acme/quiet")
+    assert row.gone_at is None and row.gone_reason is None
+
+
+@SQLITE_ONLY
+def test_not_found_that_rest_does_not_confirm_stays_a_transient_failure(
+    listed: Engine, fake: FakeGitHub
+) -> None:
+    del fake.world.repos["acme/quiet"]
+    fake.faults.add("500", times=50, path="/repos/acme/quiet")
+    report = run(listed, fake)
+    assert list(report.failures) == ["acme/quiet"] and report.repos_gone == 0
+    row = repo_row(listed, "acme/quiet")
+    assert row.gone_at is None and "Could not resolve" in (row.crawl_error or "")
+
+
+@SQLITE_ONLY
+def test_partial_errors_never_mark_a_repository_gone(listed: Engine, fake: FakeGitHub) -> None:
+    fake.faults.add("graphql_partial", path="/graphql")
+    report = run(listed, fake)
+    (failed,) = report.failures
+    assert repo_row(listed, failed).gone_at is None and report.repos_gone == 0
+
+
+@SQLITE_ONLY
+def test_a_renamed_repository_that_github_resolves_is_crawled_not_gone(
+    listed: Engine, fake: FakeGitHub
+) -> None:
+    import dataclasses
+
+    old = fake.world.repos.pop("acme/quiet")
+    fake.world.repos["acme/quiet"] = dataclasses.replace(old, name="calm")  # old name redirects
+    report = run(listed, fake)
+    assert report.failures == {} and report.repos_gone == 0
+    assert repo_row(listed, "acme/quiet").gone_at is None

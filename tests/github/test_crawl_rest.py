@@ -104,6 +104,15 @@ def test_vanished_issue_is_rechecked(listed: Engine, fake: FakeGitHub) -> None:
     assert report.issues_closed == 1
 
 
+def test_a_repository_answering_404_is_marked_gone(listed: Engine, fake: FakeGitHub) -> None:
+    """Issue 16, finding 3 (REST mode): a 404 on the repository marks it gone with a reason."""
+    del fake.world.repos["acme/quiet"]
+    report = run(listed, fake)
+    assert report.repos_gone == 1 and "acme/quiet" not in report.failures
+    row = repo_row(listed, "acme/quiet")
+    assert row.gone_at == NOW and "404" in (row.gone_reason or "") and row.crawl_error is None
+
+
 @SQLITE_ONLY
 def test_a_failed_search_fails_only_its_repositories(listed: Engine, fake: FakeGitHub) -> None:
     fake.faults.add("500", times=20, path="/search/issues")

@@ -24,6 +24,7 @@ ISSUE_RULES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "locked": ({}, {"locked": True}),
     "repo_archived": ({"archived": True}, {}),
     "repo_disabled": ({"disabled": True}, {}),
+    "repo_gone": ({"gone_at": NOW - DAYS, "gone_reason": "NOT_FOUND: deleted"}, {}),
     "repo_inactive": ({"pushed_at": NOW - 400 * DAYS}, {}),
     "assigned": ({}, {"assignees": ["someone"], "assigned_at": NOW - 5 * DAYS}),
     "linked_pr": ({}, {"open_pr_count": 1}),
