@@ -30,6 +30,7 @@ from bot.logs import configure_logging
 from bot.schedule.jobs import default_jobs
 from bot.schedule.leader import FileLeaderLock, leader_lock_for, migration_lock
 from bot.schedule.scheduler import SchedulerService
+from bot.schedule.triggers import ScheduleError
 from bot.web.health import HealthServer, slack_connection_check
 
 
@@ -157,7 +158,7 @@ def serve() -> None:
         _migrate_in_child(db)
     _say(f"Database ready: {describe_database(current)}.")
 
-    lock = leader_lock_for(db)
+    lock = leader_lock_for(db, lease_seconds=current.schedule.leader_lease_seconds)
     if isinstance(lock, FileLeaderLock) and not lock.try_acquire():
         holder = lock.holder() or "another process"
         raise fail(
@@ -168,9 +169,19 @@ def serve() -> None:
 
     stop = threading.Event()
     finished = threading.Event()
-    service = SchedulerService(
-        current, db, default_jobs(db, current, _sender(current), stop), lock=lock, stop_event=stop
-    )
+    sender = _sender(current)
+    try:
+        # the jobs stop on shutdown *and* as soon as this replica stops leading
+        service = SchedulerService(
+            current,
+            db,
+            lambda job_stop: default_jobs(db, current, sender, job_stop),
+            lock=lock,
+            stop_event=stop,
+        )
+    except ScheduleError as exc:
+        lock.release()
+        raise fail(f"schedule: {exc}") from None
     stops: list[Callable[[], None]] = []
     try:
         health = _start_health(current, db)

@@ -13,7 +13,15 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AliasChoices, BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import ErrorDetails
 from pydantic_settings import (
     BaseSettings,
@@ -156,6 +164,19 @@ class ScheduleSettings(BaseModel):
     misfire_grace_seconds: int = Field(default=6 * 3600, ge=1)
     cleanup_hour: int = Field(default=4, ge=0, le=23)
     leader_retry_seconds: float = Field(default=5.0, gt=0)  # followers try to take over this often
+    # the leader's lease: PostgreSQL ends a lock session idle this long (idle_session_timeout);
+    # the leader renews it every leader_retry_seconds, so it must be well above that
+    leader_lease_seconds: float = Field(default=20.0, ge=2)
+
+    @model_validator(mode="after")
+    def _check_lease(self) -> ScheduleSettings:
+        if self.leader_lease_seconds < 2 * self.leader_retry_seconds:
+            raise ValueError(
+                "schedule.leader_lease_seconds must be at least twice leader_retry_seconds "
+                f"(the leader renews its lease that often): {self.leader_lease_seconds} < "
+                f"2 x {self.leader_retry_seconds}"
+            )
+        return self
 
     @field_validator("crawl_day_of_week")
     @classmethod

@@ -55,6 +55,7 @@ DM_HEADER = "Your good first issues this week"
 CHANNEL_HEADER = "This week's good first issues for the community"
 MAX_PASSES = 3  # rows that were rate limited get this many tries within one run
 TOKEN = "token"  # outcome of a row whose send hit a token-level error (the row is released)
+RELEASED = "released"  # told to stop (shutdown, lost leadership) after claiming: not sent
 
 
 @dataclass
@@ -245,15 +246,16 @@ def _send_pending(
                 return  # another run has it, or it was sent meanwhile
         step("claimed")
         outcome = _deliver_claimed(
-            engine, settings, sender, item, clock, recommend, recheck, prepared.get(item.id)
+            engine, settings, sender, item, clock, recommend, recheck, prepared.get(item.id), stop
         )
         state, error, sent, substituted = outcome
         if substituted:
             count("substituted")
-        if state == TOKEN:  # nobody can be sent to: give the row back untouched, stop the run
-            with lock:
-                report.token_error = report.token_error or error
-            stop.set()
+        if state in (TOKEN, RELEASED):  # give the row back untouched (no attempt used)
+            if state == TOKEN:  # nobody can be sent to: stop the run
+                with lock:
+                    report.token_error = report.token_error or error
+                stop.set()
             with engine.begin() as connection:
                 ledger.release(connection, item.id, was_sending=item.was_sending, error=error)
             return
@@ -356,6 +358,7 @@ def _deliver_claimed(
     recommend: Recommender,
     recheck: Rechecker,
     prepared: Prepared | None,
+    stop: threading.Event,
 ) -> tuple[str, str | None, Any, int]:
     """Send one claimed row; returns (state, error, Sent | None, picks substituted).
 
@@ -391,6 +394,8 @@ def _deliver_claimed(
         return ledger.PENDING, f"render: {type(exc).__name__}", None, substituted
     if blocks is None:
         return ledger.SKIPPED, "no_picks", None, substituted
+    if stop.is_set():  # e.g. this replica lost its leader lease while preparing the message
+        return RELEASED, None, None, substituted
     try:
         sent = sender.send(item.target, blocks=blocks, text=text, key=item.key)
     except TokenError as exc:

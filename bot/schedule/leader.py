@@ -1,10 +1,19 @@
-"""Leader election: only one process runs the scheduled jobs.
+"""Leader election: only one process runs the scheduled jobs, and only while its lease lasts.
 
-PostgreSQL: a session-level advisory lock held on a dedicated connection (with TCP keepalives,
-so a vanished leader's session ends within ~30 s; a killed process's ends at once). Followers
-retry every `schedule.leader_retry_seconds` and take over when it is free.
+PostgreSQL: a session-level advisory lock held on a dedicated connection, made a *lease*:
+- the server ends the lock session after `lease_seconds` without a query
+  (`idle_session_timeout`, PostgreSQL 14+), and the leader renews it by running a heartbeat
+  query every `retry_seconds`. A frozen leader (SIGSTOP, a VM pause, a GC stall) sends no
+  heartbeat, so the server drops its session and the lock within `lease_seconds`;
+- server-side TCP keepalives (`tcp_keepalives_idle/interval/count` = 10/5/3 s) end the session
+  of a vanished host within ~25 s even where `idle_session_timeout` is missing; the client
+  keepalives do the same for the leader's side of the connection;
+- the leader trusts its lease only for 3/4 of `lease_seconds` after the last good heartbeat
+  (`lease_valid`), so a process waking from a freeze stops before its next message, before
+  its election thread even noticed.
+A killed process's session ends at once. Followers retry every `retry_seconds`.
 SQLite: an exclusive `fcntl` lock on a file next to the database: a second process is told who
-holds it and does not start a scheduler.
+holds it and does not start a scheduler (one host, so no lease is needed).
 """
 
 from __future__ import annotations
@@ -14,6 +23,7 @@ import fcntl
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Protocol
@@ -21,6 +31,7 @@ from typing import IO, Protocol
 import structlog
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
 log = structlog.get_logger(__name__)
@@ -33,6 +44,14 @@ KEEPALIVES = {
     "keepalives_count": 3,
     "connect_timeout": 10,
 }
+# The server's side of the lock session: probe an idle connection after 10 s, every 5 s, give up
+# after 3 unanswered probes (PostgreSQL's defaults follow the OS: 7200 s, 75 s x 9).
+SERVER_KEEPALIVES = {
+    "tcp_keepalives_idle": 10,
+    "tcp_keepalives_interval": 5,
+    "tcp_keepalives_count": 3,
+}
+LEASE_TRUST = 0.75  # share of the lease a leader relies on after its last good heartbeat
 
 
 class LeaderLock(Protocol):
@@ -52,17 +71,51 @@ class LeaderLock(Protocol):
         """Give the lock up (idempotent)."""
         ...
 
+    def lease_valid(self) -> bool:
+        """Held, and renewed recently enough to act on it without asking the database."""
+        ...
+
 
 class PostgresLeaderLock:
     """`pg_try_advisory_lock` on its own connection; scoped to the current schema."""
 
-    def __init__(self, url: str, name: str = "scheduler") -> None:
+    def __init__(
+        self,
+        url: str,
+        name: str = "scheduler",
+        *,
+        lease_seconds: float = 20.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.name = name
         parsed = make_url(url)
         self.description = f"PostgreSQL advisory lock {name!r} on {parsed.host}/{parsed.database}"
         self._engine = create_engine(url, poolclass=NullPool, connect_args=KEEPALIVES)
         self._connection: Connection | None = None
         self._held = False
+        self.lease_seconds = lease_seconds
+        self.server_lease = False  # True once the server enforces idle_session_timeout
+        self._clock = clock
+        self._renewed = float("-inf")
+
+    def _connect(self) -> Connection:
+        """The lock session, with the server-side keepalives and idle timeout set on it."""
+        connection = self._engine.connect()
+        connection.execution_options(isolation_level="AUTOCOMMIT")
+        for setting, value in SERVER_KEEPALIVES.items():
+            connection.execute(text(f"SET {setting} = {int(value)}"))
+        try:
+            timeout_ms = max(1000, int(self.lease_seconds * 1000))
+            connection.execute(text(f"SET idle_session_timeout = {timeout_ms}"))
+            self.server_lease = True
+        except DBAPIError:  # PostgreSQL < 14: keepalives and the local lease still apply
+            self.server_lease = False
+            log.warning("leader_lease_without_idle_session_timeout", hint="PostgreSQL < 14")
+        return connection
+
+    def lease_valid(self) -> bool:
+        """True while the last good heartbeat is recent (a woken-up leader says False)."""
+        return self._held and self._clock() - self._renewed < self.lease_seconds * LEASE_TRUST
 
     def _key_sql(self) -> str:
         return "(:ns, hashtext(current_schema() || ':' || :name))"
@@ -71,8 +124,8 @@ class PostgresLeaderLock:
         """Ask PostgreSQL for the lock; a connection error counts as "not acquired"."""
         try:
             if self._connection is None:
-                self._connection = self._engine.connect()
-                self._connection.execution_options(isolation_level="AUTOCOMMIT")
+                self._connection = self._connect()
+            began = self._clock()
             got = self._connection.execute(
                 text(f"SELECT pg_try_advisory_lock{self._key_sql()}"),
                 {"ns": LOCK_NAMESPACE, "name": self.name},
@@ -82,17 +135,22 @@ class PostgresLeaderLock:
             self._drop()
             return False
         self._held = bool(got)
+        if self._held:
+            self._renewed = began
         return self._held
 
     def is_held(self) -> bool:
-        """A live session keeps a session-level lock; check the session is still alive."""
+        """The heartbeat: a live session keeps a session-level lock, and this query (which
+        resets the server's idle timer) renews the lease. False once the session is gone."""
         if not self._held or self._connection is None:
             return False
+        began = self._clock()
         try:
             self._connection.execute(text("SELECT 1"))
         except Exception:
             self._drop()
             return False
+        self._renewed = began
         return True
 
     def release(self) -> None:
@@ -152,6 +210,10 @@ class FileLeaderLock:
         """An flock lasts as long as the file stays open."""
         return self._file is not None
 
+    def lease_valid(self) -> bool:
+        """One host: the lock is valid exactly while held."""
+        return self.is_held()
+
     def release(self) -> None:
         """Unlock and close the file."""
         if self._file is not None:
@@ -167,10 +229,11 @@ def sqlite_lock_path(engine: Engine, suffix: str) -> Path:
     return Path(f"{database}.{suffix}.lock")
 
 
-def leader_lock_for(engine: Engine) -> LeaderLock:
+def leader_lock_for(engine: Engine, *, lease_seconds: float = 20.0) -> LeaderLock:
     """The right lock for the engine's database."""
     if engine.dialect.name == "postgresql":
-        return PostgresLeaderLock(engine.url.render_as_string(hide_password=False))
+        url = engine.url.render_as_string(hide_password=False)
+        return PostgresLeaderLock(url, lease_seconds=lease_seconds)
     return FileLeaderLock(sqlite_lock_path(engine, "scheduler"))
 
 
@@ -234,6 +297,10 @@ class LeaderElector:
         """True while this process runs the scheduled jobs."""
         return self._leader.is_set()
 
+    def is_set(self) -> bool:
+        """The stop signal of the leader's jobs: True unless leading on a valid lease."""
+        return not (self._leader.is_set() and self.lock.lease_valid())
+
     def wait_until_leader(self, timeout: float) -> bool:
         """Block until elected (tests, `serve --wait`); True if elected."""
         return self._leader.wait(timeout)
@@ -242,13 +309,14 @@ class LeaderElector:
         """One election round (the thread's body; callable directly in tests)."""
         if not self.is_leader:
             if self.lock.try_acquire():
+                self._leader.set()  # before the jobs start: they check it before each message
                 try:
                     self.on_elected()
                 except Exception:
                     log.exception("leader_start_failed")
+                    self._leader.clear()
                     self.lock.release()
                     return False
-                self._leader.set()
                 log.info("leader_elected", lock=self.lock.description)
         elif not self.lock.is_held():
             self._leader.clear()

@@ -1,10 +1,15 @@
 """The APScheduler 3 wiring: three jobs with fixed ids, run only while this process leads.
 
-- `crawl`: catalog sync + GitHub crawl on a `CronTrigger` with an explicit timezone (never
-  `CronTrigger.from_crontab`, whose weekday numbers fire a day late in APScheduler 3);
+- `crawl`: catalog sync + GitHub crawl at local HH:MM on the configured weekdays, with a
+  `WallClockTrigger` (APScheduler 3's `CronTrigger` misfires around DST); a time inside a
+  DST gap or overlap of `timezone` is refused with a `ScheduleError`;
 - `digest_tick`: every `schedule.digest_tick_minutes`, sends digests whose local time has come
   (and runs once right after this process becomes leader, so a takeover catches up at once);
-- `cleanup`: daily, expires ledger rows that were never sent within their window.
+- `cleanup`: daily at `cleanup_hour`:30 (same trigger), expires ledger rows never sent.
+
+Jobs get a stop signal that is set when the service stops *or* this process stops leading
+(deposed, or its lease ran out while frozen): a running digest ends after the message in
+flight, before another replica's scheduler can start.
 
 All jobs: `coalesce=True` (a paused process catches up once, not once per missed run),
 `max_instances=1`, `misfire_grace_time=schedule.misfire_grace_seconds` (APScheduler's default
@@ -17,17 +22,19 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeAlias
 from zoneinfo import ZoneInfo
 
 import structlog
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import Engine
 
 from bot.config import Settings
+from bot.deliver.stop import LinkedStop
 from bot.schedule.leader import LeaderElector, LeaderLock, leader_lock_for
+from bot.schedule.triggers import WallClockTrigger, check_wall_time, weekdays
 
 log = structlog.get_logger(__name__)
 
@@ -43,12 +50,27 @@ class Jobs:
     cleanup: Callable[[], object]
 
 
+# The jobs, or a factory that builds them around the stop signal the service hands out.
+JobsOrFactory: TypeAlias = "Jobs | Callable[[threading.Event], Jobs]"
+
+
+def check_schedule(settings: Settings, now: datetime) -> None:
+    """Refuse crawl/cleanup times in a DST gap or overlap of `timezone` (`ScheduleError`)."""
+    tz = ZoneInfo(settings.timezone)
+    schedule = settings.schedule
+    today = now.astimezone(tz).date()
+    check_wall_time("crawl", schedule.crawl_hour, schedule.crawl_minute, tz, today)
+    check_wall_time("cleanup", schedule.cleanup_hour, 30, tz, today)
+
+
 def build_scheduler(
-    settings: Settings, jobs: Jobs, *, run_digest_now: bool = True
+    settings: Settings, jobs: Jobs, *, run_digest_now: bool = True, now: datetime | None = None
 ) -> BackgroundScheduler:
     """A configured, not yet started BackgroundScheduler with the three jobs."""
     tz = ZoneInfo(settings.timezone)
     schedule = settings.schedule
+    now = now or datetime.now(tz)
+    check_schedule(settings, now)
     scheduler = BackgroundScheduler(
         timezone=tz,
         executors={"default": ThreadPoolExecutor(max_workers=3)},
@@ -60,17 +82,14 @@ def build_scheduler(
     )
     scheduler.add_job(
         jobs.crawl,
-        CronTrigger(
-            day_of_week=schedule.crawl_day_of_week,
-            hour=schedule.crawl_hour,
-            minute=schedule.crawl_minute,
-            timezone=tz,
+        WallClockTrigger(
+            schedule.crawl_hour, schedule.crawl_minute, tz, weekdays(schedule.crawl_day_of_week)
         ),
         id=CRAWL_JOB,
         name="catalog + GitHub crawl",
         replace_existing=True,
     )
-    first_tick = {"next_run_time": datetime.now(tz)} if run_digest_now else {}
+    first_tick = {"next_run_time": now} if run_digest_now else {}
     scheduler.add_job(
         jobs.digest_tick,
         IntervalTrigger(minutes=schedule.digest_tick_minutes, timezone=tz),
@@ -81,7 +100,7 @@ def build_scheduler(
     )
     scheduler.add_job(
         jobs.cleanup,
-        CronTrigger(hour=schedule.cleanup_hour, minute=30, timezone=tz),
+        WallClockTrigger(schedule.cleanup_hour, 30, tz, weekdays("*")),
         id=CLEANUP_JOB,
         name="ledger cleanup",
         replace_existing=True,
@@ -91,27 +110,36 @@ def build_scheduler(
 
 class SchedulerService:
     """Starts the scheduler when elected leader and shuts it down (waiting for running jobs)
-    when deposed or stopped. `stop_event` tells running jobs to finish their current message."""
+    when deposed or stopped.
+
+    `job_stop` is the jobs' stop signal: set by `stop()` (service shutdown, `stop_event`) and
+    whenever this process is not leading on a valid lease. Pass `jobs` as a factory
+    (`lambda stop: Jobs(...)`) to hand it to them. Crawl/cleanup times are checked at once:
+    a time in a DST gap or overlap raises `ScheduleError` here, not at election time.
+    """
 
     def __init__(
         self,
         settings: Settings,
         engine: Engine,
-        jobs: Jobs,
+        jobs: JobsOrFactory,
         *,
         lock: LeaderLock | None = None,
         stop_event: threading.Event | None = None,
     ) -> None:
+        check_schedule(settings, datetime.now(ZoneInfo(settings.timezone)))
         self.settings = settings
-        self.jobs = jobs
         self.stop_event = stop_event or threading.Event()
         self.scheduler: BackgroundScheduler | None = None
+        schedule = settings.schedule
         self.elector = LeaderElector(
-            lock or leader_lock_for(engine),
+            lock or leader_lock_for(engine, lease_seconds=schedule.leader_lease_seconds),
             on_elected=self._start_scheduler,
             on_deposed=self._stop_scheduler,
-            retry_seconds=settings.schedule.leader_retry_seconds,
+            retry_seconds=schedule.leader_retry_seconds,
         )
+        self.job_stop = LinkedStop(self.stop_event, self.elector)
+        self.jobs = jobs(self.job_stop) if callable(jobs) else jobs
 
     @property
     def is_leader(self) -> bool:
@@ -125,10 +153,12 @@ class SchedulerService:
             log.info("job_scheduled", job=job.id, next_run=str(job.next_run_time))
 
     def _stop_scheduler(self) -> None:
+        # The elector has already cleared leadership, so `job_stop` reads as set: a running
+        # digest finishes its message in flight and returns; shutdown waits for that.
         scheduler, self.scheduler = self.scheduler, None
         if scheduler is not None and scheduler.running:
             scheduler.shutdown(wait=True)
-            log.info("scheduler_stopped")
+            log.info("scheduler_stopped", running_jobs_stopped=self.job_stop.is_set())
 
     def start(self) -> None:
         """Begin electing (in the background)."""

@@ -395,12 +395,30 @@ def test_stop_finishes_the_message_in_flight_and_leaves_the_rest_pending(
     stop = threading.Event()
 
     def hook(name: str) -> None:
-        if name == "claimed" and not stop.is_set():
+        if name == "posted" and not stop.is_set():
             stop.set()  # SIGTERM arrives while the first message is being sent
 
     report = run(engine, settings, sender, stop=stop, on_step=hook)
     assert report.sent == 1 and report.pending == 4
     assert ledger_counts(engine) == {"sent": 1, "pending": 4}
+
+
+def test_stop_between_claim_and_post_gives_the_row_back_unsent(engine, settings, slack, sender):
+    """Issue 16, finding 5: a replica that loses its lease after claiming does not post."""
+    settings.digest.send_concurrency = 1
+    seed_issues(engine)
+    seed_members(engine, members_at(3))
+    stop = threading.Event()
+
+    def hook(name: str) -> None:
+        if name == "claimed":
+            stop.set()  # the leader lease ran out while this message was being prepared
+
+    report = run(engine, settings, sender, stop=stop, on_step=hook)
+    assert report.sent == 0 and report.pending == 3 and slack.posts() == []
+    with Session(engine) as session:
+        assert [d.attempts for d in session.scalars(select(Delivery))] == [0, 0, 0]
+    assert run(engine, settings, sender, now=MONDAY_9_UTC + timedelta(minutes=5)).sent == 3
 
 
 def test_next_weeks_digest_reuses_the_dm_channel_without_conversations_open(
