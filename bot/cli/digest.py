@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -15,6 +17,7 @@ from bot.deliver.digest import DM_HEADER, default_recommender, run_digest
 from bot.deliver.render import blocks_to_text
 from bot.deliver.select import select_due
 from bot.deliver.senders import ConsoleSender, Sender, SlackSender
+from bot.schedule.leader import FileLeaderLock, leader_lock_for
 from bot.store.models import Member
 from bot.words import plural
 
@@ -116,6 +119,24 @@ def make_sender() -> Sender:
     return SlackSender.from_settings(current)
 
 
+@contextlib.contextmanager
+def _sole_sender() -> Iterator[None]:
+    """Hold the scheduler's leader lock while sending: only one process sends at a time, so
+    the workspace rate (`digest.workspace_rate_per_s`) holds across processes."""
+    lock = leader_lock_for(ready_engine(), lease_seconds=settings().schedule.leader_lease_seconds)
+    if not lock.try_acquire():
+        holder = lock.holder() if isinstance(lock, FileLeaderLock) else ""
+        raise fail(
+            f"another process ({holder or 'a running `matchmaker serve`'}) is sending digests "
+            f"now ({lock.description}); its digest tick sends what is due. Run this again "
+            "when it has stopped"
+        )
+    try:
+        yield
+    finally:
+        lock.release()
+
+
 @app.command()
 def send(
     now: bool = typer.Option(
@@ -129,7 +150,7 @@ def send(
     """Send digests: those due now, or with `--now` everyone's (admin)."""
     slack_ids = _member_ids(member)
     sender = make_sender()
-    with database_errors():
+    with database_errors(), _sole_sender():
         report = run_digest(
             ready_engine(), settings(), sender, now=datetime.now(UTC), force=now, members=slack_ids
         )

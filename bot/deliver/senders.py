@@ -142,6 +142,7 @@ class PacedRateLimitHandler(RetryHandler):
     ) -> None:
         self.rate_limited += 1
         metrics.record_slack_429(_method_of(request))
+        self.pacer.slow_down()
         self.pacer.pause(retry_after_seconds(response))
         self.pacer.wait_pause()
         state.next_attempt_requested = True
@@ -281,6 +282,7 @@ class SlackSender:
         with self._lock:
             self.stats.posted += 1
         metrics.record_slack_token_ok()
+        self.pacer.succeeded()
         return Sent(channel=str(response.get("channel") or channel), ts=str(response["ts"]))
 
     def find_sent(self, target: str, key: str) -> Sent | None:

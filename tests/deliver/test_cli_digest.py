@@ -85,3 +85,35 @@ def test_send_now_prints_without_a_token_and_sends_once(cli_db):
     with Session(engine) as session:
         (row,) = session.scalars(select(Delivery)).all()
         assert row.state == "sent" and row.slack_ts
+
+
+def test_send_is_refused_while_another_process_sends(cli_db):
+    """Issue 16, finding 5: one sender at a time, so the workspace rate is not doubled."""
+    from bot.schedule.leader import leader_lock_for
+
+    engine = _world(cli_db, digest_day="sun")
+    leader = leader_lock_for(engine)  # a running `serve` holds it while it leads
+    assert leader.try_acquire()
+    try:
+        refused = runner.invoke(app, ["digest", "send", "--now"])
+        assert refused.exit_code == 1 and "Traceback" not in refused.output
+        assert "is sending digests now" in refused.output
+        assert _count(engine, Delivery) == 0
+    finally:
+        leader.release()
+    allowed = runner.invoke(app, ["digest", "send", "--now"])
+    assert allowed.exit_code == 0 and "1 sent" in allowed.output
+
+
+def test_send_with_a_revoked_token_exits_1_and_says_why(cli_db, monkeypatch):
+    from bot.fakes.slack import FakeSlack
+
+    engine = _world(cli_db, digest_day="sun")
+    with FakeSlack(bot_token="xoxb-real-one") as slack:
+        monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-revoked-one")
+        monkeypatch.setenv("MATCHMAKER_SLACK_API_URL", slack.base_url)
+        result = runner.invoke(app, ["digest", "send", "--now"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "invalid_auth" in result.output and "stay pending" in result.output
+    with Session(engine) as session:
+        assert [d.state for d in session.scalars(select(Delivery))] == ["pending"]

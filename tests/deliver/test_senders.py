@@ -88,3 +88,39 @@ def test_slack_errors_are_classified(slack):
     found = sender.send("U3", blocks=[], text="hi", key="k3")
     assert sender.find_sent("U3", "k3") == found
     assert sender.find_sent("U3", "other") is None
+
+
+def test_pacer_slows_down_after_429s_and_recovers_after_a_quiet_run():
+    """Issue 16, finding 7: the send rate adapts down after 429s instead of staying put."""
+    from bot.deliver.pacing import RECOVER_AFTER
+
+    fake = FakeClock()
+    pacer = Pacer(10.0, per_channel_interval=0, clock=fake.clock, sleep=fake.sleep)
+    pacer.slow_down()
+    pacer.slow_down()
+    assert abs(pacer.rate - 10.0 * 0.7 * 0.7) < 1e-9
+    start = fake.t
+    pacer.wait(None)
+    pacer.wait(None)
+    assert abs((fake.t - start) - 1 / (10.0 * 0.49)) < 1e-9  # slots spaced at the lower rate
+    for _ in range(50):
+        pacer.slow_down()
+    assert pacer.rate == 1.0  # floor: a tenth of the configured rate
+    for _ in range(RECOVER_AFTER * 40):
+        pacer.succeeded()
+    assert pacer.rate == 10.0  # never above the configured rate
+
+
+def test_a_429_storm_lowers_the_senders_rate():
+    from bot.fakes.slack import FakeSlack
+    from tests.deliver.conftest import make_sender
+
+    slack = FakeSlack()
+    slack.start()
+    try:
+        sender = make_sender(slack, rate=50.0)
+        slack.rate_limit_next("chat.postMessage", retry_after=0, times=3)
+        sender.send("U1", blocks=[], text="hi", key="k1")
+        assert sender.pacer.rate < 50.0 * 0.95 * 0.7 * 0.7
+    finally:
+        slack.stop()
