@@ -142,6 +142,12 @@ def _add_issues(engine: Engine) -> None:
                     **spec,
                 )
             )
+        gone = Repository(full_name="acme/deleted", gone_at=datetime(2026, 11, 1, tzinfo=UTC))
+        session.add(gone)
+        session.flush()
+        session.add(
+            Issue(node_id="I_gone", repository_id=gone.id, number=1, title="t", url="https://x/1")
+        )
         session.add(CrawlRun(status="ok", finished_at=datetime.now(UTC) - timedelta(minutes=5)))
         session.flush()
         # issue 2: reported taken by two members of one workspace (GitHub did not confirm)
@@ -192,6 +198,7 @@ def test_metrics_expose_stage_metrics_and_store_gauges(
         "repo_archived": 0,
         "repo_disabled": 0,
         "repo_inactive": 0,
+        "repo_gone": 1,
     }
     assert values[("matchmaker_github_budget_remaining", (("resource", "graphql"),))] == 4321
     assert values[("matchmaker_crawl_duration_seconds_count", ())] >= 1
