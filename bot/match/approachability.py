@@ -124,7 +124,9 @@ class ApproachabilityModel:
         columns = [FEATURE_NAMES.index(name) for name in self.features]
         x = matrix[:, columns]
         x = np.where(np.isnan(x), np.asarray(self.impute), x)
-        z = ((x - np.asarray(self.mean)) / np.asarray(self.scale)) @ np.asarray(self.coef)
+        # An element-wise product summed per row (not a matrix product, whose BLAS rounding
+        # depends on the number of rows): a row scores the same alone or in a batch.
+        z = (((x - np.asarray(self.mean)) / np.asarray(self.scale)) * np.asarray(self.coef)).sum(1)
         z += self.intercept
         return 1.0 / (1.0 + np.exp(-np.clip(z, -500.0, 500.0)))
 
