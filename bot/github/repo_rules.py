@@ -115,28 +115,3 @@ def read_rules(files: Mapping[str, str | None], *, code_of_conduct: bool = False
         "cla": any(_CLA.search(part) for part in parts),
         "source": sorted(texts),
     }
-
-
-#: Plain-language lines for the pick card, in display order (only rules that hold are shown).
-def rule_lines(rules: Mapping[str, Any] | None) -> list[str]:
-    """Short sentences a newcomer reads before starting (empty when nothing is known)."""
-    if not rules:
-        return []
-    lines = []
-    if rules.get("assign_first"):
-        lines.append("ask to be assigned before you start")
-    if rules.get("ai_policy") == "restricted":
-        lines.append("no AI-generated contributions")
-    elif rules.get("ai_policy") == "disclose":
-        lines.append("say if you used AI tools")
-    if rules.get("gfi_policy"):
-        lines.append("good first issues are kept for newcomers")
-    if rules.get("sign_off"):
-        lines.append("sign off your commits (DCO)")
-    if rules.get("cla"):
-        lines.append("sign the CLA")
-    if rules.get("contributing"):
-        lines.append("read CONTRIBUTING first")
-    if rules.get("code_of_conduct"):
-        lines.append("has a code of conduct")
-    return lines
