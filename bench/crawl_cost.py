@@ -45,7 +45,7 @@ from bot.github import queries
 from bot.github.crawl import crawl
 from bot.store import migrate
 from bot.store.db import make_engine
-from bot.store.models import Issue
+from bot.store.models import Issue, Reporter, Repository
 
 console = Console(stderr=True)
 
@@ -89,6 +89,24 @@ def points_by_query(fake: FakeGitHub) -> tuple[dict[str, int], int]:
         if name == "Issues":
             comments += points - fake.graphql.prepare(closed_comments.sub("", query), {})[1]
     return by_name, comments
+
+
+def rules_coverage(repos: list[Repository]) -> dict[str, int]:
+    """How many crawled repositories state each expectation (what the pick card can show)."""
+    read = [r.rules for r in repos if r.rules is not None and r.full_crawled_at is not None]
+    return {
+        "repos_read": len(read),
+        "from_contributing": sum(bool(r.get("contributing")) for r in read),
+        "from_readme_only": sum(r.get("source") == ["README.md"] for r in read),
+        "no_file": sum(not r.get("source") for r in read),
+        "code_of_conduct": sum(bool(r.get("code_of_conduct")) for r in read),
+        "assign_first": sum(bool(r.get("assign_first")) for r in read),
+        "ai_restricted": sum(r.get("ai_policy") == "restricted" for r in read),
+        "ai_disclose": sum(r.get("ai_policy") == "disclose" for r in read),
+        "gfi_policy": sum(bool(r.get("gfi_policy")) for r in read),
+        "sign_off": sum(bool(r.get("sign_off")) for r in read),
+        "cla": sum(bool(r.get("cla")) for r in read),
+    }
 
 
 def seed_catalog(db_path: Path) -> object:
@@ -149,6 +167,8 @@ def main() -> None:
             stored_open = session.exec(
                 select(func.count()).select_from(Issue).where(Issue.state == "open")
             ).one()
+            coverage = rules_coverage(list(session.exec(select(Repository))))
+            reporters = session.exec(select(func.count()).select_from(Reporter)).one()
         engine.dispose()  # type: ignore[attr-defined]
 
     result = {
@@ -160,6 +180,8 @@ def main() -> None:
         "bot_issues_stored": stored_open,
         "bot_points_by_query": by_query,
         "bot_points_closed_comments": comment_points,
+        "reporters_stored": reporters,
+        "rules_coverage": coverage,
         "bot_status": first.status,
         "recrawl_requests": recrawl_requests,
         "recrawl_points": recrawl_points,
