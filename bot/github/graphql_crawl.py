@@ -226,13 +226,17 @@ class GraphQLCrawler(BaseCrawler):
                 state.rules = read_rules({}, code_of_conduct=conduct)
             else:
                 fetch.append(state)
-        for start in range(0, len(fetch), BLOB_REPOS):
-            batch = fetch[start : start + BLOB_REPOS]
-            items = [(s.target.full_name, list(s.blobs.values())) for s in batch]
-            (result,) = self._send_all([(queries.blobs_query(items), 1)])
+        batches = [fetch[i : i + BLOB_REPOS] for i in range(0, len(fetch), BLOB_REPOS)]
+        documents = [
+            (queries.blobs_query([(s.target.full_name, list(s.blobs.values())) for s in b]), 1)
+            for b in batches
+        ]
+        for batch, result in zip(batches, self._send_all(documents), strict=True):
             for i, state in enumerate(batch):
                 node = None if isinstance(result, Exception) else result.data.get(f"r{i}")
-                if node is None:  # keep what was stored; the blob ids are retried next run
+                if node is None or any(node.get(f"b{j}") is None for j in range(len(state.blobs))):
+                    # Failed, or a file changed again since phase 1: keep what was stored; the
+                    # blob ids are not stored either, so the next run asks again.
                     state.rules, state.blobs = state.target.rules, state.target.rules_blobs or {}
                     continue
                 texts = {
