@@ -134,6 +134,7 @@ def test_train_command_prints_report_and_writes_model(tmp_path: Path, capsys) ->
     # shipped model is a candidate only when it beat today's.
     assert "| today's model (v1) |" in report and "| + reporter experience |" in report
     assert "mean per-repo AUC" in report and "| pandas-dev/pandas | 686 | 156 |" in report
+    assert "time split + unseen repositories" in report
     chosen = ApproachabilityModel.load(out).metadata["feature_set"]
     assert f"chosen: {chosen}" in report
     assert chosen == ApproachabilityModel.load().metadata["feature_set"]
