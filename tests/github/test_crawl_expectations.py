@@ -174,3 +174,28 @@ def test_file_texts_are_fetched_again_only_when_their_blob_changes(
     assert "acme" in blobs and '"docs"' not in blobs  # only the changed repository
     rules = repo_row(listed, "acme/db").rules or {}
     assert not rules["assign_first"] and rules["ai_policy"] is None
+
+
+def test_a_blob_gone_before_it_is_read_keeps_the_stored_rules_and_is_retried(
+    listed: Engine, fake: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.github import queries
+
+    run(listed, fake)
+    stored = repo_row(listed, "acme/db")
+    db = fake.world.repo("acme/db")
+    db.contributing = "# Contributing\n\nSign the CLA before we can merge."
+    db.pushed_at = NOW + HOUR
+    real = queries.blobs_query
+    # The file changes again between the metadata query and the text query: the blob id the
+    # metadata gave is no longer there.
+    monkeypatch.setattr(
+        queries, "blobs_query", lambda repos: real([(name, ["0" * 40]) for name, _ in repos])
+    )
+    run(listed, fake, NOW + 2 * HOUR)
+    kept = repo_row(listed, "acme/db")
+    assert kept.rules == stored.rules and kept.rules_blobs == stored.rules_blobs
+    monkeypatch.setattr(queries, "blobs_query", real)
+    db.pushed_at = NOW + 3 * HOUR
+    run(listed, fake, NOW + 4 * HOUR)
+    assert (repo_row(listed, "acme/db").rules or {})["cla"]
