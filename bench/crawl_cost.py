@@ -10,6 +10,9 @@ Measured in one run against the in-process fake GitHub:
 2. the bot's first crawl (GraphQL, token) with 100 ms injected latency per request: requests,
    points, wall time;
 3. the bot's re-crawl with nothing changed: requests and points;
+   the first crawl's points are also split by query (Meta, Blobs, Issues, Reporters, …), and the
+   share of the Issues queries spent on the closed-issue comments (time to a first reply) is
+   priced by re-pricing those queries without them;
 4. naive wall time with 100 ms latency, measured sequentially on a SAMPLE of repositories and
    extrapolated per request to the full naive request count (a full run would take minutes);
    the output says so.
@@ -22,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import tempfile
 import time
 from pathlib import Path
@@ -37,10 +41,11 @@ from bot.fakes.catalog import add_to_catalog
 from bot.fakes.github import FakeGitHub
 from bot.fakes.github.demo_repos import DEMO_REPOS, SEED_LIST
 from bot.fakes.github.world import demo_world
+from bot.github import queries
 from bot.github.crawl import crawl
 from bot.store import migrate
 from bot.store.db import make_engine
-from bot.store.models import Issue
+from bot.store.models import Issue, Reporter, Repository
 
 console = Console(stderr=True)
 
@@ -66,6 +71,42 @@ def naive_crawl(base_url: str, repos: list[str], labels: list[str]) -> set[tuple
                     url = response.links.get("next", {}).get("url")
                     params = None
     return found
+
+
+def points_by_query(fake: FakeGitHub) -> tuple[dict[str, int], int]:
+    """Points of the recorded GraphQL queries by operation name, and what the closed-issue
+    comments added to the Issues queries."""
+    by_name: dict[str, int] = {}
+    comments = 0
+    closed_comments = re.compile(
+        rf" comments\(first: {queries.CLOSED_COMMENTS}\) \{{ totalCount nodes \{{ author \{{ "
+        r"login \} authorAssociation createdAt \} \}"
+    )
+    for query in fake.stats.queries:
+        name = query.split("{", 1)[0].replace("query", "").strip() or "anonymous"
+        points = fake.graphql.prepare(query, {})[1]
+        by_name[name] = by_name.get(name, 0) + points
+        if name == "Issues":
+            comments += points - fake.graphql.prepare(closed_comments.sub("", query), {})[1]
+    return by_name, comments
+
+
+def rules_coverage(repos: list[Repository]) -> dict[str, int]:
+    """How many crawled repositories state each expectation (what the pick card can show)."""
+    read = [r.rules for r in repos if r.rules is not None and r.full_crawled_at is not None]
+    return {
+        "repos_read": len(read),
+        "from_contributing": sum(bool(r.get("contributing")) for r in read),
+        "from_readme_only": sum(r.get("source") == ["README.md"] for r in read),
+        "no_file": sum(not r.get("source") for r in read),
+        "code_of_conduct": sum(bool(r.get("code_of_conduct")) for r in read),
+        "assign_first": sum(bool(r.get("assign_first")) for r in read),
+        "ai_restricted": sum(r.get("ai_policy") == "restricted" for r in read),
+        "ai_disclose": sum(r.get("ai_policy") == "disclose" for r in read),
+        "gfi_policy": sum(bool(r.get("gfi_policy")) for r in read),
+        "sign_off": sum(bool(r.get("sign_off")) for r in read),
+        "cla": sum(bool(r.get("cla")) for r in read),
+    }
 
 
 def seed_catalog(db_path: Path) -> object:
@@ -113,6 +154,7 @@ def main() -> None:
         first = crawl(engine, settings, now=world.now)  # type: ignore[arg-type]
         bot_wall_s = time.perf_counter() - started
         bot_requests, bot_points = fake.stats.requests, fake.stats.points
+        by_query, comment_points = points_by_query(fake)
 
         # 3. Re-crawl, nothing changed.
         fake.stats.reset()
@@ -125,6 +167,8 @@ def main() -> None:
             stored_open = session.exec(
                 select(func.count()).select_from(Issue).where(Issue.state == "open")
             ).one()
+            coverage = rules_coverage(list(session.exec(select(Repository))))
+            reporters = session.exec(select(func.count()).select_from(Reporter)).one()
         engine.dispose()  # type: ignore[attr-defined]
 
     result = {
@@ -134,6 +178,10 @@ def main() -> None:
         "bot_requests": bot_requests,
         "bot_points": bot_points,
         "bot_issues_stored": stored_open,
+        "bot_points_by_query": by_query,
+        "bot_points_closed_comments": comment_points,
+        "reporters_stored": reporters,
+        "rules_coverage": coverage,
         "bot_status": first.status,
         "recrawl_requests": recrawl_requests,
         "recrawl_points": recrawl_points,

@@ -5,9 +5,13 @@
    compared with the stored one; unchanged repositories are skipped.
 1. Metadata of changed/new repositories (archived, languages, topics, labels, CONTRIBUTING, …),
    from which each repository's beginner labels are learned.
+   The text of the CONTRIBUTING guide and README is fetched by blob id only when a blob id
+   changed, and read for what the repository expects of contributors (`repo_rules`).
 2. Open issues carrying any of those labels (GraphQL `labels:` is OR), fully paginated, with
    every availability signal; batches are packed under a points ceiling that halves when GitHub
    times out. Issues that left the label query are re-checked, never deleted.
+3. The experience of the issues' authors on all of GitHub, for logins not looked up in the last
+   `REPORTER_MAX_AGE` (cached per login across repositories and runs).
 """
 
 from __future__ import annotations
@@ -32,20 +36,27 @@ from bot.github.client import (
 )
 from bot.github.crawler_base import BaseCrawler
 from bot.github.persist import Target
+from bot.github.repo_rules import CONTRIBUTING_PATHS, README_PATH, read_rules
 from bot.github.signals import (
+    blob_oids,
+    closed_reply_hours,
     fingerprint,
     first_maintainer_reply_hours,
     issue_values,
     label_names,
     median_or_none,
     newcomer_share,
+    project_history,
     repo_values,
+    reporter_values,
 )
 from bot.logs import in_current_context
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
 MAX_ALIASES = 100
+BLOB_REPOS = 20  # repositories per file-text query (bounds the response size, not the points)
+REPORTER_MAX_AGE = timedelta(days=28)
 
 
 @dataclass
@@ -59,6 +70,8 @@ class RepoState:
     reply_hours: list[float] = field(default_factory=list)
     fp: dict[str, Any] | None = None
     closed: dict[str, Any] | None = None
+    blobs: dict[str, str] = field(default_factory=dict)  # path -> blob id read for the rules
+    rules: dict[str, Any] | None = None
 
 
 def pack(items: Iterable[T], cost: Callable[[T], int], ceiling: int) -> list[list[T]]:
@@ -92,7 +105,9 @@ class GraphQLCrawler(BaseCrawler):
         try:
             changed = self._changed(targets)
             states = self._metadata(changed)
+            self._rules(states)
             self._issues(states)
+            self._reporters(states)
         finally:
             self.pool.shutdown(wait=True)
 
@@ -222,6 +237,44 @@ class GraphQLCrawler(BaseCrawler):
             self.progress(self.report)
         return states
 
+    def _rules(self, states: list[RepoState]) -> None:
+        """Read what each repository expects; fetch file texts only for changed blob ids."""
+        fetch: list[RepoState] = []
+        for state in states:
+            found = blob_oids(state.meta, queries.BLOB_PATHS)
+            guide = next((p for p in CONTRIBUTING_PATHS if p in found), None)
+            state.blobs = {p: found[p] for p in (guide, README_PATH) if p in found}
+            conduct = bool(state.meta.get("codeOfConduct"))
+            target = state.target
+            if state.blobs == (target.rules_blobs or {}) and target.rules is not None:
+                state.rules = {
+                    **target.rules,
+                    "code_of_conduct": conduct or target.rules.get("code_of_conduct", False),
+                }
+            elif not state.blobs:
+                state.rules = read_rules({}, code_of_conduct=conduct)
+            else:
+                fetch.append(state)
+        batches = [fetch[i : i + BLOB_REPOS] for i in range(0, len(fetch), BLOB_REPOS)]
+        documents = [
+            (queries.blobs_query([(s.target.full_name, list(s.blobs.values())) for s in b]), 1)
+            for b in batches
+        ]
+        for batch, result in zip(batches, self._send_all(documents), strict=True):
+            for i, state in enumerate(batch):
+                node = None if isinstance(result, Exception) else result.data.get(f"r{i}")
+                if node is None or any(node.get(f"b{j}") is None for j in range(len(state.blobs))):
+                    # Failed, or a file changed again since phase 1: keep what was stored; the
+                    # blob ids are not stored either, so the next run asks again.
+                    state.rules, state.blobs = state.target.rules, state.target.rules_blobs or {}
+                    continue
+                texts = {
+                    path: (node.get(f"b{j}") or {}).get("text")
+                    for j, path in enumerate(state.blobs)
+                }
+                conduct = bool(state.meta.get("codeOfConduct"))
+                state.rules = read_rules(texts, code_of_conduct=conduct)
+
     # Step 2: issues ----------------------------------------------------------------------------
 
     def _issues(self, states: list[RepoState]) -> None:
@@ -294,8 +347,13 @@ class GraphQLCrawler(BaseCrawler):
         target = state.target
         values = repo_values(state.meta, state.labels)
         values.update(
-            maintainer_response_hours=median_or_none(state.reply_hours),
+            maintainer_response_hours=median_or_none(
+                state.reply_hours + closed_reply_hours(state.closed)
+            ),
             newcomer_share=newcomer_share(state.closed),
+            **project_history(state.meta, state.closed),
+            rules=state.rules,
+            rules_blobs=state.blobs or None,
             crawled_at=self.now,
             full_crawled_at=self.now,
             crawl_error=None,
@@ -312,6 +370,38 @@ class GraphQLCrawler(BaseCrawler):
         self.store.save_repo(target, values)  # fingerprint last: a crash before re-crawls it
         self.report.repos_done += 1
         self.report.issues_available += count_available(state.issues, values, self.policy)
+
+    # Step 3: reporters -------------------------------------------------------------------------
+
+    def _reporters(self, states: list[RepoState]) -> None:
+        """Look up the authors of this run's issues whose experience is unknown or old."""
+        logins = {
+            str(v["author_login"]).lower()
+            for state in states
+            for v in state.issues
+            if v.get("author_login")
+        }
+        fresh = self.store.fresh_reporters(logins, self.now - REPORTER_MAX_AGE)
+        wanted = sorted(logins - fresh)
+        per_query = max(1, min(MAX_ALIASES, self.ceiling // queries.REPORTER_REQUESTS))
+        batches = [wanted[i : i + per_query] for i in range(0, len(wanted), per_query)]
+        documents = [
+            (queries.reporters_query(batch), len(batch) * queries.REPORTER_REQUESTS)
+            for batch in batches
+        ]
+        for batch, result in zip(batches, self._send_all(documents), strict=True):
+            if isinstance(result, Exception):
+                log.warning("crawl.reporters_failed", count=len(batch), error=str(result))
+                continue  # looked up again next run
+            rows = []
+            for i, login in enumerate(batch):
+                node = result.data.get(f"u{i}")
+                error = result.error_for(f"u{i}") or {}
+                if node is not None or error.get("type") == "NOT_FOUND":  # not a user: a bot
+                    rows.append(reporter_values(node, login))
+            self.store.save_reporters(rows, self.now)
+        if wanted:
+            log.info("crawl.reporters", looked_up=len(wanted), cached=len(fresh))
 
     def _recheck(self, state: RepoState, numbers: list[int]) -> None:
         """Look up issues that are no longer returned: closed, unlabelled or gone."""

@@ -16,7 +16,7 @@ from sqlmodel import select
 
 from bot.errors import InputError
 from bot.store.db import session_scope
-from bot.store.models import CrawlRun, Issue, ListEntry, Repository
+from bot.store.models import CrawlRun, Issue, ListEntry, Reporter, Repository
 from bot.store.upsert import insert_for, with_defaults
 
 
@@ -35,6 +35,8 @@ class Target:
     full_crawled_at: datetime | None
     crawl_error: str | None
     etag: str | None = None
+    rules_blobs: dict[str, str] | None = None  # path -> blob id the stored rules were read from
+    rules: dict[str, Any] | None = None
 
 
 def load_targets(engine: Engine, repo: str | None = None) -> list[Target]:
@@ -63,6 +65,8 @@ def load_targets(engine: Engine, repo: str | None = None) -> list[Target]:
                 full_crawled_at=row.full_crawled_at,
                 crawl_error=row.crawl_error,
                 etag=row.etag,
+                rules_blobs=row.rules_blobs,
+                rules=row.rules,
             )
             for row in rows
         ]
@@ -157,6 +161,36 @@ class CrawlStore:
                 for key, value in values.items():
                     setattr(row, key, value)
                 session.add(row)
+
+    def fresh_reporters(self, logins: set[str], since: datetime) -> set[str]:
+        """Those of `logins` (lower-case) whose experience was fetched at or after `since`."""
+        if not logins:
+            return set()
+        with session_scope(self.engine) as session:
+            rows = session.exec(
+                select(Reporter.login).where(
+                    Reporter.login.in_(sorted(logins)),  # type: ignore[attr-defined]
+                    Reporter.fetched_at >= since,
+                )
+            ).all()
+            return set(rows)
+
+    def save_reporters(self, rows: list[dict[str, Any]], now: datetime) -> None:
+        """Upsert reporter rows keyed on login (one statement)."""
+        if self.dry_run or not rows:
+            return
+        columns = ("is_user", "followers", "pull_requests", "issues", "commits", "repositories")
+        values = [
+            {"login": row["login"], "fetched_at": now, **{c: row.get(c) for c in columns}}
+            for row in rows
+        ]
+        with session_scope(self.engine) as session:
+            statement = insert_for(session, Reporter).values(values)
+            statement = statement.on_conflict_do_update(
+                index_elements=["login"],
+                set_={k: getattr(statement.excluded, k) for k in (*columns, "fetched_at")},
+            )
+            session.execute(statement)
 
     def touch_repo(self, target: Target, now: datetime) -> None:
         """Record that an unchanged repository was checked at `now`."""

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 COMMENTS_LAST = 5
 TIMELINE_LAST = 10
 CLOSED_SAMPLE = 10
+CLOSED_COMMENTS = 3  # first comments of each sampled closed issue: time to a maintainer's reply
 
 META_FIELDS = """
   id nameWithOwner description isArchived isDisabled isFork pushedAt updatedAt
@@ -22,11 +23,25 @@ META_FIELDS = """
   languages(first: 10, orderBy: {field: SIZE, direction: DESC}) { edges { size node { name } } }
   repositoryTopics(first: 20) { nodes { topic { name } } }
   labels(first: 100) { totalCount nodes { name } }
-  c1: object(expression: "HEAD:CONTRIBUTING.md") { id }
-  c2: object(expression: "HEAD:.github/CONTRIBUTING.md") { id }
-  c3: object(expression: "HEAD:docs/CONTRIBUTING.md") { id }
+  c1: object(expression: "HEAD:CONTRIBUTING.md") { ... on Blob { oid } }
+  c2: object(expression: "HEAD:.github/CONTRIBUTING.md") { ... on Blob { oid } }
+  c3: object(expression: "HEAD:docs/CONTRIBUTING.md") { ... on Blob { oid } }
+  readme: object(expression: "HEAD:README.md") { ... on Blob { oid } }
+  codeOfConduct { key }
+  mentionableUsers { totalCount }
+  pullRequests(states: [CLOSED, MERGED]) { totalCount }
+  closedIssues: issues(states: [CLOSED]) { totalCount }
 """
-META_REQUESTS = 3  # languages, topics, labels
+#: languages, topics, labels, plus (counted conservatively: GitHub documents the cost of paged
+#: connections only) one each for the three count-only connections.
+META_REQUESTS = 6
+#: Aliases of the files whose text the rules are read from, and their paths.
+BLOB_PATHS = {
+    "c1": "CONTRIBUTING.md",
+    "c2": ".github/CONTRIBUTING.md",
+    "c3": "docs/CONTRIBUTING.md",
+    "readme": "README.md",
+}
 
 ISSUE_FRAGMENT = f"""
 fragment IssueFields on Issue {{
@@ -118,8 +133,10 @@ def issues_query(pages: list[IssuePage], per_page: int) -> str:
                 f"\n  {_fp(page.labels)}"
                 f"\n  closed: issues(first: {CLOSED_SAMPLE}, labels: {_labels(page.labels)}, "
                 "states: [CLOSED], orderBy: {field: UPDATED_AT, direction: DESC}) "
-                "{ nodes { createdAt closedAt closedByPullRequestsReferences(first: 1, "
-                "includeClosedPrs: true) { nodes { authorAssociation } } } }"
+                "{ nodes { createdAt closedAt author { login } closedByPullRequestsReferences("
+                "first: 1, includeClosedPrs: true) { nodes { authorAssociation } } "
+                f"comments(first: {CLOSED_COMMENTS}) {{ totalCount nodes {{ author {{ login }} "
+                "authorAssociation createdAt } } } }"
             )
         parts.append(f"{_repo(f'r{i}', page.full_name)} {{\n  {body}\n}}")
     return "query Issues {\n" + "\n".join(parts) + f"\n{RATE}\n}}\n{ISSUE_FRAGMENT}"
@@ -128,7 +145,7 @@ def issues_query(pages: list[IssuePage], per_page: int) -> str:
 def issues_cost(page: IssuePage, per_page: int) -> int:
     cost = 1 + per_page * ISSUE_REQUESTS
     if page.first_page:
-        cost += 1 + 1 + CLOSED_SAMPLE
+        cost += 1 + 1 + 2 * CLOSED_SAMPLE  # fingerprint, sample, its PRs and comments
     return cost
 
 
@@ -159,3 +176,35 @@ def recheck_query(issues: list[tuple[str, list[int]]]) -> str:
         )
         parts.append(f"{_repo(f'r{i}', full_name)} {{ {inner} }}")
     return "query Recheck {\n" + "\n".join(parts) + f"\n{RATE}\n}}"
+
+
+def blobs_query(repos: list[tuple[str, list[str]]]) -> str:
+    """Text of files by blob id (``object(oid:)``), for the files that changed since the last
+    crawl. Blobs are objects, not connections: a batch costs GitHub's minimum of one point."""
+    parts = []
+    for i, (full_name, oids) in enumerate(repos):
+        inner = " ".join(
+            f"b{j}: object(oid: {literal(oid)}) {{ ... on Blob {{ oid text isTruncated }} }}"
+            for j, oid in enumerate(oids)
+        )
+        parts.append(f"{_repo(f'r{i}', full_name)} {{ {inner} }}")
+    return "query Blobs {\n" + "\n".join(parts) + f"\n{RATE}\n}}"
+
+
+#: Per reporter: followers, pullRequests, issues, repositoriesContributedTo (count-only
+#: connections, counted conservatively as one request each).
+REPORTER_REQUESTS = 4
+REPORTER_FIELDS = (
+    "login followers { totalCount } pullRequests { totalCount } issues { totalCount } "
+    "repositoriesContributedTo(contributionTypes: [COMMIT, PULL_REQUEST]) { totalCount } "
+    "contributionsCollection { totalCommitContributions }"
+)
+
+
+def reporters_query(logins: list[str]) -> str:
+    """Experience of issue authors on all of GitHub, many users per query (``u0``, ``u1``, …)."""
+    parts = [
+        f"u{i}: user(login: {literal(login)}) {{ {REPORTER_FIELDS} }}"
+        for i, login in enumerate(logins)
+    ]
+    return "query Reporters {\n" + "\n".join(parts) + f"\n{RATE}\n}}"

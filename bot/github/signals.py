@@ -94,11 +94,18 @@ def newcomer_share(closed: dict[str, Any] | None) -> float | None:
     return round(sum(a in NEWCOMER_ROLES for a in authors) / len(authors), 3)
 
 
-def first_maintainer_reply_hours(issue: dict[str, Any]) -> float | None:
-    """Hours from opening to the first maintainer comment, when all comments are at hand."""
+def first_maintainer_reply_hours(
+    issue: dict[str, Any], *, first_comments: bool = False
+) -> float | None:
+    """Hours from opening to the first maintainer comment, when the comments at hand show it.
+
+    With `first_comments` the nodes are the issue's FIRST comments (``comments(first: n)``), so
+    a maintainer among them gave the first reply; otherwise they are the last ones and the reply
+    is known only when all comments are at hand.
+    """
     comments = issue.get("comments") or {}
     nodes = _nodes(comments)
-    if comments.get("totalCount", 0) > len(nodes):
+    if not first_comments and comments.get("totalCount", 0) > len(nodes):
         return None  # we only have the last few comments: the first reply is unknown
     created = parse_time(issue.get("createdAt"))
     for comment in sorted(nodes, key=lambda c: c.get("createdAt") or ""):
@@ -108,6 +115,63 @@ def first_maintainer_reply_hours(issue: dict[str, Any]) -> float | None:
             if created and replied:
                 return max(0.0, (replied - created).total_seconds() / 3600)
     return None
+
+
+def closed_reply_hours(closed: dict[str, Any] | None) -> list[float]:
+    """Time to a maintainer's first reply on the sampled recently closed issues."""
+    hours = (first_maintainer_reply_hours(issue, first_comments=True) for issue in _nodes(closed))
+    return [h for h in hours if h is not None]
+
+
+def close_hours_median(closed: dict[str, Any] | None) -> float | None:
+    """Median hours from opening to closing over the sampled recently closed issues (clsisst)."""
+    spans = []
+    for issue in _nodes(closed):
+        opened, shut = parse_time(issue.get("createdAt")), parse_time(issue.get("closedAt"))
+        if opened and shut:
+            spans.append(max(0.0, (shut - opened).total_seconds() / 3600))
+    return median_or_none(spans)
+
+
+def _count(node: dict[str, Any], key: str) -> int | None:
+    value = (node.get(key) or {}).get("totalCount")
+    return int(value) if isinstance(value, int) else None
+
+
+def project_history(meta: dict[str, Any], closed: dict[str, Any] | None) -> dict[str, Any]:
+    """Repository columns of the project's history: counts from phase 1, close time from the
+    phase-2 sample of recently closed beginner issues."""
+    return {
+        "contributors_count": _count(meta, "mentionableUsers"),
+        "closed_prs_count": _count(meta, "pullRequests"),
+        "closed_issues_count": _count(meta, "closedIssues"),
+        "close_hours_median": close_hours_median(closed),
+    }
+
+
+def blob_oids(meta: dict[str, Any], aliases: dict[str, str]) -> dict[str, str]:
+    """path -> git blob id of the guide/README files phase 1 found (`aliases`: alias -> path)."""
+    return {
+        path: node["oid"]
+        for alias, path in aliases.items()
+        if isinstance(node := meta.get(alias), dict) and node.get("oid")
+    }
+
+
+def reporter_values(node: dict[str, Any] | None, login: str) -> dict[str, Any]:
+    """Reporter columns from a ``user(login:)`` node (None: not a user, e.g. a bot)."""
+    if not node:
+        return {"login": login.lower(), "is_user": False}
+    commits = (node.get("contributionsCollection") or {}).get("totalCommitContributions")
+    return {
+        "login": login.lower(),
+        "is_user": True,
+        "followers": _count(node, "followers"),
+        "pull_requests": _count(node, "pullRequests"),
+        "issues": _count(node, "issues"),
+        "commits": commits if isinstance(commits, int) else None,
+        "repositories": _count(node, "repositoriesContributedTo"),
+    }
 
 
 def median_or_none(values: list[float]) -> float | None:

@@ -124,7 +124,9 @@ class ApproachabilityModel:
         columns = [FEATURE_NAMES.index(name) for name in self.features]
         x = matrix[:, columns]
         x = np.where(np.isnan(x), np.asarray(self.impute), x)
-        z = ((x - np.asarray(self.mean)) / np.asarray(self.scale)) @ np.asarray(self.coef)
+        # An element-wise product summed per row (not a matrix product, whose BLAS rounding
+        # depends on the number of rows): a row scores the same alone or in a batch.
+        z = (((x - np.asarray(self.mean)) / np.asarray(self.scale)) * np.asarray(self.coef)).sum(1)
         z += self.intercept
         return 1.0 / (1.0 + np.exp(-np.clip(z, -500.0, 500.0)))
 
@@ -159,11 +161,13 @@ def score_issues(
     issues: Iterable[Any],
     repos: Mapping[int, Any] | Iterable[Any],
     model: ApproachabilityModel | None = None,
+    reporters: Mapping[str, Any] | None = None,
 ) -> dict[int, float]:
     """Approachability of each issue, keyed by ``issue.id``.
 
     `repos` are the issues' ``Repository`` rows, as a mapping ``repository id -> row`` or any
     iterable of rows; an issue whose repository is missing is scored with unknown repo facts.
+    `reporters` maps lower-case logins to ``Reporter`` rows (unknown authors: unknown facts).
     Loads the shipped model unless `model` is given.
     """
     if isinstance(repos, Mapping):
@@ -174,6 +178,14 @@ def score_issues(
     if not issues:
         return {}
     model = model or default_model()
-    facts = [facts_from_issue(issue, by_id.get(issue.repository_id)) for issue in issues]
+    reporters = reporters or {}
+    facts = [
+        facts_from_issue(
+            issue,
+            by_id.get(issue.repository_id),
+            reporters.get((getattr(issue, "author_login", None) or "").lower()),
+        )
+        for issue in issues
+    ]
     scores = model.predict(facts)
     return {issue.id: float(score) for issue, score in zip(issues, scores, strict=True)}

@@ -11,9 +11,10 @@ from datetime import datetime
 
 import numpy as np
 import structlog
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from bot.match.issues import IssueTable
+from bot.store.models import Reporter
 
 log = structlog.get_logger(__name__)
 NEUTRAL = 0.5
@@ -47,8 +48,15 @@ def refresh(session: Session, table: IssueTable, mask: np.ndarray, now: datetime
         return 0
     issues = [table.issues[i] for i in stale]
     repos = {repo.id: repo for repo in table.repos}
+    logins = sorted({i.author_login.lower() for i in issues if i.author_login})
+    reporters = {
+        row.login: row
+        for row in session.exec(
+            select(Reporter).where(Reporter.login.in_(logins))  # type: ignore[attr-defined]
+        )
+    }
     try:
-        scores = score_issues(issues, repos)
+        scores = score_issues(issues, repos, reporters=reporters)
     except Exception as exc:  # a broken model file must not stop digests
         log.warning("match.approachability_failed", error=str(exc)[:200])
         return 0

@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot.match.approachability import ApproachabilityModel, ModelError
-from bot.match.dataset import DataError, csv_features, read_labelled_csv
-from bot.match.metrics import auc
+from bot.match.training.dataset import DataError, csv_features, read_labelled_csv
+from bot.match.training.metrics import auc
 
 
 def evaluate(path: Path, model: ApproachabilityModel | None = None) -> dict[str, object]:

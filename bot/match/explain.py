@@ -6,6 +6,7 @@ import math
 from datetime import datetime
 from typing import Any
 
+from bot.match.features import reporter_is_newcomer
 from bot.match.issues import IssueTable
 from bot.match.profile import MemberProfile
 from bot.match.scoring import IssueFactors, stack_fit
@@ -75,6 +76,10 @@ def explain(
     if not math.isnan(hours) and hours <= FAST_REPLY_HOURS:
         reply = f"maintainers reply in {reply_time(hours)}"
         extras.append((0.4 / (1 + hours / 48) - 0.12, reply))  # said up to ~4 days
+    issue = table.issues[col]
+    if reporter_is_newcomer(issue.author_association) == 1.0:
+        # The model's strongest issue-level signal: issues newcomers open, newcomers finish.
+        extras.append((0.12, "the reporter is new here too"))
     if idle is not None and idle <= RECENT_DAYS:
         extras.append((0.015 * math.exp(-idle / RECENT_DAYS), "active in the last two weeks"))
     extras.sort(key=lambda e: -e[0])
@@ -105,7 +110,11 @@ def explain(
         "newcomer_share": None if math.isnan(share) else round(share, 3),
         "language": repo.primary_language,
         "stars": int(table.stars[col]),
+        "reporter_newcomer": reporter_is_newcomer(issue.author_association) == 1.0,
+        "close_hours": repo.close_hours_median,
     }
+    if repo.rules:
+        signals["expects"] = dict(repo.rules)
     return reasons, signals
 
 

@@ -7,8 +7,8 @@ turn the facts into numbers. Both sources therefore share every transform, and a
 same raw facts gets the same feature vector whichever way it came in.
 
 Only facts the bot can read for an OPEN issue from its own crawl are computed; the shipped model
-uses the subset named in ``bot.match.train.MODEL_FEATURES`` (``docs/approachability.md`` says what
-was dropped and why). Where each fact comes from:
+uses the subset listed in its JSON file (``docs/approachability.md`` says what was dropped and
+why). Where each fact comes from:
 
 =====================  ==========================================  ===========================
 fact                   our crawl (Issue / Repository column)       RecGFI column
@@ -89,6 +89,17 @@ class IssueFacts:
     repo_stars: float  # NaN when the repository row is unknown
     repo_open_issues: float  # NaN when the repository row is unknown
     repo_newcomer_share: float  # in [0, 1], NaN when unknown
+    # Reporter experience on all of GitHub (NaN until the crawl has looked the author up).
+    reporter_followers: float = NAN  # rptfoll
+    reporter_prs: float = NAN  # rptallpr
+    reporter_issues: float = NAN  # rptalliss
+    reporter_commits: float = NAN  # rptallcmt
+    reporter_repos: float = NAN  # rptpronum
+    # Project history (NaN until a crawl has sampled it).
+    repo_close_hours: float = NAN  # clsisst
+    repo_contributors: float = NAN  # contributornum
+    repo_closed_prs: float = NAN  # proclspr
+    repo_newcomer_issues: float = NAN  # proissnewnum
 
 
 # --- text statistics (from Issue.title / Issue.body) ------------------------------------------
@@ -162,10 +173,27 @@ def _share(value: Any) -> float:
     return share if math.isfinite(share) else NAN
 
 
-def facts_from_issue(issue: Any, repo: Any) -> IssueFacts:
-    """Facts of an open issue from our store: an ``Issue`` and its ``Repository`` (or dicts).
+def _opt(obj: Any, name: str) -> float:
+    """A nullable numeric column as a float, NaN when the row or the value is missing."""
+    if obj is None:
+        return NAN
+    value = _get(obj, name)
+    return NAN if value is None else float(value)
 
-    `repo` may be None when the repository row is unknown; its facts then count as zero/unknown.
+
+def newcomer_issues(repo: Any) -> float:
+    """Estimated closed issues a newcomer resolved: sampled share x closed-issue count."""
+    share, closed = _opt(repo, "newcomer_share"), _opt(repo, "closed_issues_count")
+    if math.isnan(share) or math.isnan(closed):
+        return NAN
+    return round(share * closed)
+
+
+def facts_from_issue(issue: Any, repo: Any, reporter: Any = None) -> IssueFacts:
+    """Facts of an open issue from our store: an ``Issue``, its ``Repository`` and the
+    ``Reporter`` row of its author (or dicts).
+
+    `repo` / `reporter` may be None when unknown; their facts then count as zero/unknown.
     """
     title = _get(issue, "title") or ""
     body = _get(issue, "body") or ""
@@ -184,6 +212,15 @@ def facts_from_issue(issue: Any, repo: Any) -> IssueFacts:
         repo_stars=NAN if repo is None else float(_get(repo, "stars") or 0),
         repo_open_issues=NAN if repo is None else float(_get(repo, "open_issues") or 0),
         repo_newcomer_share=_share(_get(repo, "newcomer_share")),
+        reporter_followers=_opt(reporter, "followers"),
+        reporter_prs=_opt(reporter, "pull_requests"),
+        reporter_issues=_opt(reporter, "issues"),
+        reporter_commits=_opt(reporter, "commits"),
+        reporter_repos=_opt(reporter, "repositories"),
+        repo_close_hours=_opt(repo, "close_hours_median"),
+        repo_contributors=_opt(repo, "contributors_count"),
+        repo_closed_prs=_opt(repo, "closed_prs_count"),
+        repo_newcomer_issues=newcomer_issues(repo),
     )
 
 
@@ -203,6 +240,19 @@ CSV_COLUMNS: tuple[str, ...] = (
     "openiss",
     "proissnewratio",
 )
+#: Columns of the reporter-experience and project-history facts, read when present (an older
+#: RecGFI-shaped file without them still evaluates; those facts are then unknown).
+OPTIONAL_CSV_COLUMNS: dict[str, str] = {
+    "reporter_followers": "rptfoll",
+    "reporter_prs": "rptallpr",
+    "reporter_issues": "rptalliss",
+    "reporter_commits": "rptallcmt",
+    "reporter_repos": "rptpronum",
+    "repo_close_hours": "clsisst",
+    "repo_contributors": "contributornum",
+    "repo_closed_prs": "proclspr",
+    "repo_newcomer_issues": "proissnewnum",
+}
 LABEL_COLUMN = "labels"
 
 
@@ -234,6 +284,11 @@ def facts_from_csv(row: Mapping[str, Any]) -> IssueFacts:
         repo_stars=float(_int(row, "pro_star")),
         repo_open_issues=float(_int(row, "openiss")),
         repo_newcomer_share=_num(row, "proissnewratio"),
+        **{
+            fact: _num(row, column)
+            for fact, column in OPTIONAL_CSV_COLUMNS.items()
+            if column in row
+        },
     )
 
 
@@ -278,8 +333,17 @@ def discussion_features(facts: IssueFacts) -> dict[str, float]:
 
 
 def reporter_features(facts: IssueFacts) -> dict[str, float]:
-    """The author of the issue is a newcomer to the project (NaN when unknown)."""
-    return {"reporter_newcomer": facts.reporter_newcomer}
+    """The author: a newcomer to the project, and (log) experience on all of GitHub."""
+    no_prs = NAN if math.isnan(facts.reporter_prs) else float(facts.reporter_prs <= 0)
+    return {
+        "reporter_newcomer": facts.reporter_newcomer,
+        "reporter_no_prs": no_prs,
+        "reporter_followers_log": _log(facts.reporter_followers),
+        "reporter_prs_log": _log(facts.reporter_prs),
+        "reporter_issues_log": _log(facts.reporter_issues),
+        "reporter_commits_log": _log(facts.reporter_commits),
+        "reporter_repos_log": _log(facts.reporter_repos),
+    }
 
 
 def project_features(facts: IssueFacts) -> dict[str, float]:
@@ -294,12 +358,23 @@ def project_features(facts: IssueFacts) -> dict[str, float]:
     }
 
 
+def history_features(facts: IssueFacts) -> dict[str, float]:
+    """Project history: log median close time, contributors, closed PRs, newcomer-fixed issues."""
+    return {
+        "repo_close_hours_log": _log(facts.repo_close_hours),
+        "repo_contributors_log": _log(facts.repo_contributors),
+        "repo_closed_prs_log": _log(facts.repo_closed_prs),
+        "repo_newcomer_issues_log": _log(facts.repo_newcomer_issues),
+    }
+
+
 FAMILIES: tuple[Callable[[IssueFacts], dict[str, float]], ...] = (
     text_features,
     label_features,
     discussion_features,
     reporter_features,
     project_features,
+    history_features,
 )
 
 

@@ -44,6 +44,8 @@ def stored_recommendation(
         signals["maintainer_response_hours"] = repo.maintainer_response_hours
     if repo.primary_language:
         signals["language"] = repo.primary_language
+    if repo.rules:
+        signals["expects"] = dict(repo.rules)
     return Recommendation(
         member_id=member_id,
         issue_id=issue.id or 0,

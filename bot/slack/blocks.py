@@ -125,6 +125,28 @@ def signals_text(rec: PickLike) -> str:
     return " · ".join(parts)
 
 
+#: What a repository expects (`Repository.rules`, read by bot.github.repo_rules), in plain words.
+EXPECTATIONS = (
+    ("assign_first", True, "ask to be assigned first"),
+    ("ai_policy", "restricted", "no AI-generated contributions"),
+    ("ai_policy", "disclose", "say if you used AI tools"),
+    ("gfi_policy", True, "good first issues are kept for newcomers"),
+    ("sign_off", True, "sign off your commits (DCO)"),
+    ("cla", True, "sign the CLA"),
+    ("contributing", True, "read CONTRIBUTING"),
+    ("code_of_conduct", True, "has a code of conduct"),
+)
+
+
+def expectations_text(rec: PickLike) -> str:
+    """ "Before you start: ask to be assigned first · read CONTRIBUTING" (empty if unknown)."""
+    rules = (rec.signals or {}).get("expects")
+    if not isinstance(rules, Mapping):
+        return ""
+    lines = [text for key, value, text in EXPECTATIONS if rules.get(key) == value]
+    return f"*Before you start:* {' · '.join(lines)}" if lines else ""
+
+
 def pick_card(
     rec: PickLike, *, state: str | None = None, siblings: Sequence[int] = ()
 ) -> list[dict[str, Any]]:
@@ -146,6 +168,9 @@ def pick_card(
     signals = signals_text(rec)
     if signals:
         blocks.append({**context(signals), "block_id": f"pick:{rec.issue_id}:signals"})
+    expects = expectations_text(rec)
+    if expects:
+        blocks.append({**context(expects), "block_id": f"pick:{rec.issue_id}:expects"})
     blocks.append(outcome_block(rec.issue_id, state, siblings))
     return blocks
 

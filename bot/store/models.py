@@ -74,6 +74,34 @@ class Repository(SQLModel, table=True):
     # github: GitHub says the repository no longer exists (deleted, or made private/blocked)
     gone_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     gone_reason: str | None = Field(default=None, max_length=500)
+    # github: project history, sampled at each full crawl (RecGFI's contributornum, proclspr,
+    # clsisst; closed_issues_count x newcomer_share estimates proissnewnum)
+    contributors_count: int | None = None  # GitHub mentionableUsers.totalCount
+    closed_prs_count: int | None = None  # pullRequests(states: [CLOSED, MERGED]).totalCount
+    closed_issues_count: int | None = None  # issues(states: [CLOSED]).totalCount
+    close_hours_median: float | None = None  # median open->close of recently closed issues
+    # github: what the repository expects of contributors (bot.github.repo_rules), and the blob
+    # ids of the files it was read from ({"CONTRIBUTING.md": oid, ...}) so unchanged files are
+    # not fetched again
+    rules: dict[str, Any] | None = json_column()
+    rules_blobs: dict[str, str] | None = json_column()
+
+
+class Reporter(SQLModel, table=True):
+    """A GitHub account that opened a crawled issue: experience on all of GitHub (written by
+    github, once per login and refreshed after weeks, whatever the number of its issues)."""
+
+    __tablename__ = "reporter"
+
+    id: int | None = Field(default=None, primary_key=True)
+    login: str = Field(unique=True, index=True, max_length=100)  # lower-case
+    is_user: bool = True  # False: a bot, organisation or deleted account (no counts)
+    followers: int | None = None  # User.followers.totalCount (RecGFI rptfoll)
+    pull_requests: int | None = None  # User.pullRequests.totalCount (rptallpr)
+    issues: int | None = None  # User.issues.totalCount (rptalliss)
+    commits: int | None = None  # contributionsCollection.totalCommitContributions, last year
+    repositories: int | None = None  # repositoriesContributedTo.totalCount (rptpronum)
+    fetched_at: datetime = Field(sa_type=UTCDateTime)
 
 
 class ListEntry(SQLModel, table=True):

@@ -9,20 +9,21 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
+from bot.match import approachability as A
 from bot.match import features as F
-from bot.match import train as T
 from bot.match.approachability import (
     MODEL_VERSION,
     ApproachabilityModel,
     ModelError,
     score_issues,
 )
-from bot.match.metrics import auc
-from bot.match.validation import time_split
+from bot.match.training import fit as T
+from bot.match.training.metrics import auc
+from bot.match.training.validation import time_split
 from bot.store.models import Issue, Repository
 from tests.conftest import shared_data
 
-MODEL_PATH = Path(T.__file__).parent / "model" / f"{MODEL_VERSION}.json"
+MODEL_PATH = Path(A.__file__).parent / "model" / f"{MODEL_VERSION}.json"
 
 
 def _issue(id_: int, repo_id: int, **overrides) -> Issue:
@@ -171,7 +172,7 @@ def test_store_rows_from_a_join_can_be_scored(session) -> None:
 
 
 def test_bootstrap_is_seeded_and_brackets_the_estimate() -> None:
-    from bot.match.validation import baseline_scores, bootstrap_aucs
+    from bot.match.training.validation import baseline_scores, bootstrap_aucs
 
     rng = np.random.default_rng(0)
     y = rng.integers(0, 2, 300)

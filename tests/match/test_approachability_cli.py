@@ -130,4 +130,12 @@ def test_train_command_prints_report_and_writes_model(tmp_path: Path, capsys) ->
     assert T.main(["--data", str(data_dir), "--out", str(out), "--resamples", "20"]) == 0
     report = capsys.readouterr().out
     assert "| model |" in report and "project newcomer share" in report
+    # Today's model and every candidate in the same run, pooled and per repository; the
+    # shipped model is a candidate only when it beat today's.
+    assert "| today's model (v1) |" in report and "| + reporter experience |" in report
+    assert "mean per-repo AUC" in report and "| pandas-dev/pandas | 686 | 156 |" in report
+    assert "time split + unseen repositories" in report
+    chosen = ApproachabilityModel.load(out).metadata["feature_set"]
+    assert f"chosen: {chosen}" in report
+    assert chosen == ApproachabilityModel.load().metadata["feature_set"]
     assert ApproachabilityModel.load(out).metadata["data_sha256"].startswith("bce78d5d")

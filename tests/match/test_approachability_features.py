@@ -190,3 +190,41 @@ def test_any_crawled_text_gives_finite_text_and_label_features(
     for name in ("title_words_log", "body_words_log", "body_urls", "body_code", "labels_total"):
         assert math.isfinite(values[name]) and values[name] >= 0
     assert values["labels_total"] == min(len(labels or []), 15)
+
+
+def test_reporter_and_project_history_match_their_recgfi_columns() -> None:
+    """The issue-21 facts: a Reporter row and the repository's history read like RecGFI's
+    rptfoll/rptallpr/rptalliss/rptallcmt/rptpronum and clsisst/contributornum/proclspr/
+    proissnewnum columns, so training and serving compute the same features."""
+    reporter = {"followers": 12, "pull_requests": 0, "issues": 4, "commits": 30, "repositories": 2}
+    repo = _repo(
+        contributors_count=140,
+        closed_prs_count=2100,
+        closed_issues_count=400,
+        close_hours_median=72.0,
+    )
+    row = _csv_row(
+        rptfoll="12",
+        rptallpr="0",
+        rptalliss="4",
+        rptallcmt="30",
+        rptpronum="2",
+        clsisst="72",
+        contributornum="140",
+        proclspr="2100",
+        proissnewnum="100",  # 0.25 of 400 closed issues
+    )
+    from_issue = F.facts_from_issue(_issue(), repo, reporter)
+    assert from_issue == F.facts_from_csv(row)
+    features = F.feature_dict(from_issue)
+    assert features["reporter_no_prs"] == 1.0
+    assert features["reporter_followers_log"] == math.log1p(12)
+    assert features["repo_newcomer_issues_log"] == math.log1p(100)
+
+
+def test_unlooked_up_reporter_and_old_csv_files_leave_the_new_facts_unknown() -> None:
+    facts = F.facts_from_issue(_issue(), _repo())
+    assert facts == F.facts_from_csv(_csv_row())  # a RecGFI file without the new columns
+    features = F.feature_dict(facts)
+    for name in ("reporter_no_prs", "reporter_prs_log", "repo_close_hours_log"):
+        assert math.isnan(features[name])

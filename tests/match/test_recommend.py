@@ -225,3 +225,18 @@ def test_without_the_model_approachability_is_neutral_and_not_stored(
     (rec,) = _recs(session, settings, member)
     assert rec.signals["approachability"] == 0.5
     assert issue.approachability is None
+
+
+def test_why_says_the_reporter_is_new_too_and_the_card_gets_the_repository_rules(
+    world: World, session: Session, settings: Settings
+) -> None:
+    rules = {"contributing": True, "assign_first": True, "ai_policy": "restricted"}
+    strict = world.repo("go/strict", topics=[], rules=rules)
+    by_newcomer = world.issue(strict, author_association="FIRST_TIME_CONTRIBUTOR")
+    by_member = world.issue(world.repo("py/plain", topics=[]), author_association="MEMBER")
+    member = world.member("python")
+    recs = {r.issue_id: r for r in _recs(session, settings, member)}
+    assert "the reporter is new here too" in recs[by_newcomer.id].reasons
+    assert "the reporter is new here too" not in recs[by_member.id].reasons
+    assert recs[by_newcomer.id].signals["expects"] == rules
+    assert "expects" not in recs[by_member.id].signals

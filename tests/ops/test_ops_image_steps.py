@@ -195,15 +195,17 @@ def test_image_steps_install_from_the_lock_and_serve_health_until_sigterm(tmp_pa
 
     # The trimmed, dev-free environment still imports what the bot needs.
     imports = subprocess.run(
-        [str(venv_python), "-c", "import bot.cli.app, sklearn.linear_model, scipy.sparse, numpy"],
+        [str(venv_python), "-c", "import bot.cli.app, bot.match.approachability, scipy, numpy"],
         cwd=app,
         capture_output=True,
         text=True,
     )
     assert imports.returncode == 0, imports.stderr[-2000:]
-    for module in ("pytest", "mypy", "yaml", "graphql", "aiohttp"):  # dev and fakes groups
+    for module in ("pytest", "mypy", "yaml", "graphql", "aiohttp", "sklearn"):  # dev, fakes, train
         probe = subprocess.run([str(venv_python), "-c", f"import {module}"], capture_output=True)
-        assert probe.returncode != 0, f"{module} (a dev/fakes dependency) ended up in the image"
+        assert probe.returncode != 0, (
+            f"{module} (a dev/fakes/train dependency) ended up in the image"
+        )
     # Without the fakes, the offline demo says what to install instead of a traceback.
     demo = subprocess.run(
         [str(app / ".venv" / "bin" / "matchmaker"), "demo", "--out", str(tmp_path / "demo")],

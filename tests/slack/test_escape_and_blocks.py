@@ -139,3 +139,29 @@ def test_limit_blocks():
     blocks = [{"type": "divider"}] * 120
     limited = limit_blocks(blocks, 100)
     assert len(limited) == 100 and limited[-1]["type"] == "context"
+
+
+def test_card_says_what_the_repository_expects_before_you_start() -> None:
+    from bot.slack.blocks import pick_card
+
+    rules = {
+        "contributing": True,
+        "code_of_conduct": False,
+        "assign_first": True,
+        "ai_policy": "restricted",
+        "gfi_policy": False,
+        "sign_off": True,
+        "cla": False,
+    }
+    blocks = pick_card(Rec(signals={"expects": rules}))
+    (expects,) = [b for b in blocks if b.get("block_id", "").endswith(":expects")]
+    text = expects["elements"][0]["text"]
+    assert text == (
+        "*Before you start:* ask to be assigned first · no AI-generated contributions · "
+        "sign off your commits (DCO) · read CONTRIBUTING"
+    )
+    nothing = {key: False for key in rules} | {"ai_policy": None}
+    for signals in ({}, {"expects": nothing}):
+        assert not any(
+            b.get("block_id", "").endswith(":expects") for b in pick_card(Rec(signals=signals))
+        )

@@ -8,6 +8,7 @@ item, the sum divided by 100, rounded, minimum 1 point.
 from __future__ import annotations
 
 import base64
+import hashlib
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -30,7 +31,7 @@ from graphql import (
     value_from_ast_untyped,
 )
 
-from bot.fakes.github.model import Issue, LinkedPR, Repo, World
+from bot.fakes.github.model import Issue, LinkedPR, Repo, User, World
 from bot.fakes.github.rest import iso
 
 MAX_NODES = 500_000
@@ -115,7 +116,7 @@ def _selects_nodes(field: FieldNode) -> bool:
     return bool(names & {"nodes", "edges"}) and field.name.value not in _NOT_CONNECTIONS
 
 
-_NOT_CONNECTIONS = frozenset({"repository", "issue", "rateLimit"})
+_NOT_CONNECTIONS = frozenset({"repository", "issue", "rateLimit", "user"})
 
 
 # Connections -----------------------------------------------------------------------------------
@@ -313,12 +314,15 @@ def repo_node(repo: Repo) -> dict[str, Any]:
         return connection([issue_node(repo, issue) for issue in chosen], args)
 
     def git_object(_info: Any, **args: Any) -> dict[str, Any] | None:
+        files = repo.files()
+        blobs = {blob_oid(text): text for text in files.values()}
+        if args.get("oid"):
+            text = blobs.get(args["oid"])
+            return None if text is None else blob_node(text)
         expression = args.get("expression") or ""
         path = expression.split(":", 1)[1] if ":" in expression else ""
-        if repo.contributing_path and path.lower() == repo.contributing_path.lower():
-            oid = base64.b16encode(f"{repo.full_name}:{path}".encode()[:20]).decode().lower()
-            return {"__typename": "Blob", "id": f"B_{oid}", "oid": oid, "byteSize": 2048}
-        return None
+        # Git paths are case-sensitive, as on GitHub.
+        return blob_node(files[path]) if path in files else None
 
     def single_issue(_info: Any, **args: Any) -> dict[str, Any] | None:
         issue = repo.issues.get(args["number"])
@@ -363,8 +367,55 @@ def repo_node(repo: Repo) -> dict[str, Any]:
             args,
         ),
         "object": git_object,
+        "codeOfConduct": (
+            {"key": repo.code_of_conduct, "name": repo.code_of_conduct, "url": None}
+            if repo.code_of_conduct
+            else None
+        ),
+        "mentionableUsers": lambda _info, **args: connection(
+            [_actor(f"user{i}") for i in range(repo.contributors)], args
+        ),
+        "pullRequests": lambda _info, **args: connection([None] * repo.closed_prs, args),
         "issue": single_issue,
         "issues": issues,
+    }
+
+
+def blob_oid(text: str) -> str:
+    """Git's blob id of `text` (SHA-1 of "blob <size>\\0<bytes>"), as GitHub reports it."""
+    data = text.encode()
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+def blob_node(text: str) -> dict[str, Any]:
+    """The GraphQL Blob object of a text file."""
+    oid = blob_oid(text)
+    size = len(text.encode())
+    return {
+        "__typename": "Blob",
+        "id": f"B_{oid}",
+        "oid": oid,
+        "byteSize": size,
+        "text": text,
+        "isTruncated": False,
+        "isBinary": False,
+    }
+
+
+def user_node(user: User) -> dict[str, Any]:
+    """The GraphQL User object (counts only: the fake serves totalCount, not the items)."""
+    counted = lambda count: lambda _info, **args: connection([None] * count, args)  # noqa: E731
+    return {
+        "__typename": "User",
+        "login": user.login,
+        "url": f"https://github.com/{user.login}",
+        "followers": counted(user.followers),
+        "pullRequests": counted(user.pull_requests),
+        "issues": counted(user.issues),
+        "repositoriesContributedTo": counted(user.contributed_to),
+        "contributionsCollection": lambda _info, **_a: {
+            "totalCommitContributions": user.commits_last_year
+        },
     }
 
 
@@ -404,8 +455,17 @@ class GraphQLEndpoint:
                 )
             return repo_node(repo)
 
+        def user(_info: Any, **args: Any) -> dict[str, Any]:
+            found = self.world.user(args["login"])
+            if found is None:  # GitHub: a bot, an organisation or a deleted account
+                raise GitHubGraphQLError(
+                    "NOT_FOUND", f"Could not resolve to a User with the login of '{args['login']}'."
+                )
+            return user_node(found)
+
         root = {
             "repository": lambda info, **args: repository(None, info, **args),
+            "user": user,
             "rateLimit": lambda _info, **_args: rate_limit,
         }
         result = execute(schema(), document, root_value=root, variable_values=variables)

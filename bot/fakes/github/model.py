@@ -99,6 +99,10 @@ class Repo:
     pushed_at: datetime | None = EPOCH
     default_branch: str = "main"
     readme: str | None = None  # Markdown served by GET /repos/{o}/{r}/readme
+    contributing: str | None = None  # CONTRIBUTING text (None: a short generic guide)
+    code_of_conduct: str | None = None  # GitHub's code-of-conduct key, e.g. "contributor_covenant"
+    contributors: int = 0  # mentionable users (GitHub's closest count of contributors)
+    closed_prs: int = 0  # closed and merged pull requests
     db_id: int = 0  # set by World.add_repo
 
     @property
@@ -123,6 +127,17 @@ class Repo:
     def open_issues(self) -> list[Issue]:
         return [i for i in self.issues.values() if i.state == "open" and not i.is_pull_request]
 
+    def files(self) -> dict[str, str]:
+        """Text files at HEAD that the fake serves through `object(expression: "HEAD:path")`."""
+        out = {}
+        if self.contributing_path:
+            out[self.contributing_path] = self.contributing or (
+                f"# Contributing to {self.name}\n\nOpen a pull request against `main`.\n"
+            )
+        if self.readme:
+            out["README.md"] = self.readme
+        return out
+
 
 @dataclass
 class User:
@@ -131,6 +146,11 @@ class User:
     login: str
     name: str | None = None
     repos: list[str] = field(default_factory=list)
+    followers: int = 0
+    pull_requests: int = 0
+    issues: int = 0
+    commits_last_year: int = 0
+    contributed_to: int = 0  # repositories contributed to (commits, PRs)
     db_id: int = 0
 
 

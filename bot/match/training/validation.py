@@ -1,5 +1,7 @@
 """Honest validation of the approachability model: unseen repositories and unseen (later) issues.
 
+Needs scikit-learn (the ``train`` dependency group); imported only by ``python -m bot.match.train``.
+
 * Grouped folds: GroupKFold by ``repo_owner/repo_name``; every repository is scored by a model
   that never saw any of its issues (the bot always scores repositories outside the training data).
 * Time split: train on the earliest issues, test on the latest. The data's ``issue_id`` grows with
@@ -19,7 +21,7 @@ import numpy as np
 from sklearn.model_selection import GroupKFold
 
 from bot.match.features import FEATURE_NAMES
-from bot.match.metrics import auc, average_ranks
+from bot.match.training.metrics import auc, average_ranks
 
 Fit = Callable[[np.ndarray, np.ndarray], Callable[[np.ndarray], np.ndarray]]
 
@@ -153,3 +155,87 @@ def format_table(results: Mapping[str, Mapping[str, Interval]], rows: Sequence[s
         cells = [str(results[scheme][row]) for scheme in schemes]
         lines.append(f"| {row} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def per_repo_aucs(y: np.ndarray, score: np.ndarray, groups: np.ndarray) -> dict[str, float]:
+    """AUC within each repository that has both classes (how well issues of ONE repo are told
+    apart, which the pooled AUC mixes with ranking repositories against each other)."""
+    out = {}
+    for repo in np.unique(groups):
+        rows = groups == repo
+        if 0 < y[rows].sum() < rows.sum():
+            out[str(repo)] = auc(y[rows], score[rows])
+    return out
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One candidate against the reference, on the same out-of-fold rows."""
+
+    pooled: Interval
+    per_repo: Interval  # mean of the per-repository AUCs
+    pooled_gain: Interval  # candidate − reference, paired
+    per_repo_gain: Interval
+    repos: dict[str, float]  # per-repository AUC
+
+    @property
+    def beats_reference(self) -> bool:
+        """Better on unseen repositories beyond the bootstrap noise: the paired 95% interval of
+        the pooled gain lies above 0 and the mean per-repository AUC does not drop."""
+        return self.pooled_gain.low > 0 and self.per_repo_gain.auc >= 0
+
+
+def compare(
+    y: np.ndarray,
+    scores: Mapping[str, np.ndarray],
+    groups: np.ndarray,
+    reference: str,
+    *,
+    resamples: int = 1000,
+    seed: int = 0,
+) -> dict[str, Comparison]:
+    """Pooled and per-repository AUC of each score with paired repository-bootstrap intervals,
+    and the gain of each over `reference` (all from the same resamples)."""
+    repos = sorted(str(r) for r in np.unique(groups))
+    inner = {key: per_repo_aucs(y, score, groups) for key, score in scores.items()}
+    both = [r for r in repos if r in inner[reference]]
+    table = {key: np.array([inner[key][r] for r in both]) for key in scores}
+    _, inverse = np.unique(groups, return_inverse=True)
+    order = np.argsort(inverse, kind="stable")
+    members = np.split(order, np.cumsum(np.bincount(inverse))[:-1])
+    repo_of = {r: i for i, r in enumerate(repos)}
+    in_both = np.array([repo_of[r] for r in both])
+    rng = np.random.default_rng(seed)
+    pooled: dict[str, list[float]] = {key: [] for key in scores}
+    inner_draws: dict[str, list[float]] = {key: [] for key in scores}
+    for _ in range(resamples):
+        picked = rng.integers(0, len(members), size=len(members))
+        index = np.concatenate([members[i] for i in picked])
+        if y[index].min() == y[index].max():
+            continue
+        counts = np.bincount(picked, minlength=len(members))[in_both]
+        for key, score in scores.items():
+            pooled[key].append(auc(y[index], score[index]))
+            weight = counts.sum()
+            inner_draws[key].append(
+                float((table[key] * counts).sum() / weight) if weight else np.nan
+            )
+
+    def interval(point: float, draws: np.ndarray) -> Interval:
+        low, high = np.nanpercentile(draws, [2.5, 97.5])
+        return Interval(point, float(low), float(high))
+
+    out = {}
+    ref_pooled, ref_inner = np.asarray(pooled[reference]), np.asarray(inner_draws[reference])
+    for key, score in scores.items():
+        point, mean = auc(y, score), float(table[key].mean())
+        ref_point, ref_mean = auc(y, scores[reference]), float(table[reference].mean())
+        draws, inner_k = np.asarray(pooled[key]), np.asarray(inner_draws[key])
+        out[key] = Comparison(
+            pooled=interval(point, draws),
+            per_repo=interval(mean, inner_k),
+            pooled_gain=interval(point - ref_point, draws - ref_pooled),
+            per_repo_gain=interval(mean - ref_mean, inner_k - ref_inner),
+            repos=inner[key],
+        )
+    return out
