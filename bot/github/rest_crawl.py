@@ -102,6 +102,7 @@ class RestCrawler(BaseCrawler):
     def configure(self, gh: GitHubSettings) -> None:
         self.pause = 60.0 / gh.search_per_minute
         self._last_search: float | None = None
+        self._gone: set[str] = set()  # repositories GitHub answered 404 for in this run
 
     def _labels(self, targets: list[Target]) -> list[str]:
         """Every spelling to search for: vocabulary, per-repo extras, labels learned before."""
@@ -137,7 +138,7 @@ class RestCrawler(BaseCrawler):
                 queue.extendleft([chunk[half:], chunk[:half]])
                 continue
             for repo in chunk:
-                if repo not in self.report.failures:
+                if repo not in self.report.failures and repo not in self._gone:
                     self._complete(by_name[repo.lower()], found.get(repo.lower(), []))
                 self.progress(self.report)
 
@@ -157,7 +158,7 @@ class RestCrawler(BaseCrawler):
             except (Unprocessable, NotFound) as exc:
                 if len(chunk) > 1:
                     return None
-                self._fail(by_name[chunk[0].lower()], f"search refused: {exc}")
+                self._refused(by_name[chunk[0].lower()], exc)
                 return {}
             except GitHubError as exc:  # e.g. 5xx after retries: these repositories only
                 for repo in chunk:
@@ -169,6 +170,21 @@ class RestCrawler(BaseCrawler):
                 repo = item["repository_url"].rsplit("/repos/", 1)[-1].lower()
                 found.setdefault(repo, []).append(item)
         return found
+
+    def _refused(self, target: Target, exc: GitHubError) -> None:
+        """A search naming only `target` was refused: gone when GitHub answers 404 for the
+        repository itself (a deleted or private repository), otherwise a failure of it alone."""
+        if self._can_spend(1):
+            try:
+                self.client.get(f"/repos/{target.full_name}", etag=target.etag)
+            except NotFound:
+                self._gone.add(target.full_name)
+                self.report.repos_gone += 1
+                self.store.mark_gone(target, "404: repository not found", self.now)
+                return
+            except GitHubError:
+                pass
+        self._fail(target, f"search refused: {exc}")
 
     def _fail(self, target: Target, reason: str) -> None:
         if target.full_name not in self.report.failures:
