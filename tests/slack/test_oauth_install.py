@@ -60,7 +60,7 @@ def test_oauth_install_then_commands_per_workspace(engine, fake_slack):
         slack_api_url=fake_slack.base_url,
     )
     app = build_app(settings, engine, WebClient(base_url=fake_slack.base_url))
-    server = SlackHTTPServer(app, port=0)
+    server = SlackHTTPServer(app, engine, SIGNING_SECRET, port=0)
     events_url = server.start()
     base = server.url
     token = fake_slack.add_oauth_code("code-1", team_id="T0TWO", team_name="Second")
