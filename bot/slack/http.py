@@ -35,7 +35,7 @@ def slack_routes(app: App, gate: SlackGate) -> list[web.RouteDef]:
         try:
             raw = await read_body(request)
         except BodyError as exc:
-            return text_response(exc.status, exc.reason, Connection="close")
+            return text_response(exc.status, exc.reason, close=True)
         now = time.time()  # the request's clock, read once
         admission = await run_blocking(gate.admit, raw, dict(request.headers), now)
         if not admission.dispatch:

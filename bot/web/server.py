@@ -79,11 +79,14 @@ async def read_body(request: web.Request) -> bytes:
         raise BodyError(413, f"body larger than {limits.max_body} bytes") from None
 
 
-def text_response(status: int, text: str, **headers: str) -> web.Response:
-    """A short plain-text answer that closes nothing and caches nothing."""
-    return web.Response(
+def text_response(status: int, text: str, *, close: bool = False, **headers: str) -> web.Response:
+    """A short plain-text answer, never cached; `close` ends the connection after it."""
+    response = web.Response(
         status=status, text=text + "\n", headers={"Cache-Control": "no-store", **headers}
     )
+    if close:
+        response.force_close()
+    return response
 
 
 class _Refused(asyncio.Protocol):
@@ -117,6 +120,7 @@ class WebServer:
         self._listener: asyncio.Server | None = None
         self._port: int | None = None
         self.refused = 0  # connections closed because of the cap
+        self._accepting = 0
 
     # Lifecycle ---------------------------------------------------------------------------------
 
@@ -145,6 +149,7 @@ class WebServer:
             keepalive_timeout=self.limits.idle_timeout,
             max_line_size=8190,
             max_field_size=8190,
+            lingering_time=1.0,  # unread body after an early answer: drain briefly, then close
         )
         loop = asyncio.get_running_loop()
         loop.set_default_executor(
@@ -165,10 +170,18 @@ class WebServer:
         return int(sockets[0].getsockname()[1])
 
     def _protocol(self, server: Server) -> asyncio.BaseProtocol:
-        if len(server.connections) >= self.limits.max_connections:
+        # Connections accepted in this loop iteration are registered (connection_made) only on
+        # the next one: count them too, so a burst can't overshoot the cap.
+        if len(server.connections) + self._accepting >= self.limits.max_connections:
             self.refused += 1
             return _Refused()
+        if self._accepting == 0:
+            asyncio.get_running_loop().call_soon(self._accepted)
+        self._accepting += 1
         return server()
+
+    def _accepted(self) -> None:
+        self._accepting = 0
 
     def stop(self) -> None:
         """Stop serving, close every connection and release the port (idempotent)."""
@@ -192,6 +205,11 @@ class WebServer:
         if self._runner is not None:
             await self._runner.shutdown()
             await self._runner.cleanup()
+        current = asyncio.current_task()
+        pending = [task for task in asyncio.all_tasks() if task is not current]
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
 
     @property
     def port(self) -> int:
