@@ -10,6 +10,7 @@ import typer
 
 from bot.cli.context import console, database_errors, describe_database, engine, fail, settings
 from bot.store import migrate
+from bot.store.files import private_file
 
 app = typer.Typer(
     help="Database: apply migrations, show the schema version, back up SQLite.",
@@ -87,9 +88,9 @@ def sqlite_backup(source: Path, target: Path) -> int:
     Writes to a temporary file next to `target` and renames it, so `target` is never half-written.
     Returns the number of pages copied.
     """
-    target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".partial")
     partial.unlink(missing_ok=True)
+    private_file(partial)  # 0600 in a 0700 folder, before any page is copied
     copied = 0
 
     def progress(_status: int, remaining: int, total: int) -> None:
