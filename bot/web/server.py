@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_server import Server
 
 log = logging.getLogger(__name__)
@@ -89,6 +90,22 @@ def text_response(status: int, text: str, *, close: bool = False, **headers: str
     return response
 
 
+class _ClientErrorsQuiet(logging.Filter):
+    """aiohttp logs malformed requests at error level with a traceback: keep one debug line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, HttpProcessingError) and 400 <= (exc.code or 0) < 500:
+            reason = (str(exc.message).strip().splitlines() or [""])[0][:120]
+            log.debug("malformed request refused: %s %s", exc.code, reason)
+            return False
+        return True
+
+
+_server_log = logging.getLogger("bot.web.server.protocol")
+_server_log.addFilter(_ClientErrorsQuiet())
+
+
 class _Refused(asyncio.Protocol):
     """Stands in for a connection above the cap: closed as soon as it is accepted."""
 
@@ -145,6 +162,7 @@ class WebServer:
         runner = web.AppRunner(
             self.app,
             access_log=None,
+            logger=_server_log,
             handle_signals=False,
             keepalive_timeout=self.limits.idle_timeout,
             max_line_size=8190,

@@ -69,13 +69,16 @@ def server(http_settings: Settings, engine, fake_slack: FakeSlack) -> Iterator[S
     ("length", "expected"),
     [("-1", 400), ("abc", 400), ("1.5", 400), ("2000000", 413), (None, 400)],
 )
-def test_odd_content_lengths_get_4xx_and_change_nothing(server, engine, length, expected):
+def test_odd_content_lengths_get_4xx_and_change_nothing(server, engine, length, expected, caplog):
+    caplog.set_level(logging.DEBUG)
     body, headers = s.signed(SIGNING_SECRET, form=s.slash_command_form("level some"))
     if length is not None:
         headers["Content-Length"] = length
     answer = _raw(server.web.port, _request(headers, body.encode()), timeout=2.0)
     assert _status(answer) == expected, answer[:200]
     assert b"Traceback" not in answer
+    assert "Traceback" not in caplog.text
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert _members(engine) == 0
 
 
