@@ -107,3 +107,24 @@ def sqlite_backup(source: Path, target: Path) -> int:
         src.close()
     partial.replace(target)
     return copied
+
+
+@app.command("rotate-key")
+def rotate_key() -> None:
+    """Re-encrypt the stored Slack tokens with the first key of MATCHMAKER_SECRET_KEY."""
+    from bot.config import ConfigError
+    from bot.slack.install_store import SqlInstallationStore
+    from bot.slack.token_box import TokenBox
+
+    try:
+        box = TokenBox.from_settings(settings())
+    except ConfigError as exc:
+        raise fail("; ".join(exc.problems), code=2) from None
+    with database_errors():
+        rewritten, unreadable = SqlInstallationStore(engine(), box).rotate()
+    console.print(f"Re-encrypted {rewritten} workspace token(s) with the first key.")
+    if unreadable:
+        raise fail(
+            f"{unreadable} token(s) open with none of the configured keys: add the old key "
+            "to MATCHMAKER_SECRET_KEY (comma-separated) and run this again"
+        )

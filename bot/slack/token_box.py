@@ -2,8 +2,8 @@
 
 The variable holds one or more Fernet keys separated by commas. The first encrypts; every key
 decrypts (`MultiFernet`), so a key is rotated by putting a new one first, running
-`SqlInstallationStore.rotate()` (re-encrypts every row with the first key), then the old
-key is removed.
+`matchmaker db rotate-key` (`SqlInstallationStore.rotate()`: every row re-encrypted with the
+first key), then the old key is removed.
 """
 
 from __future__ import annotations

@@ -123,3 +123,26 @@ def test_requests_with_an_empty_or_foreign_team_do_nothing(
     with Session(engine) as session:
         assert session.exec(select(Member)).all() == []
     assert fake_slack.calls_for("response_url") == []
+
+
+def test_rotate_key_command_reencrypts_and_names_unreadable_tokens(cli_db, monkeypatch):
+    from typer.testing import CliRunner
+
+    from bot.cli.app import app
+    from bot.store.db import make_engine
+
+    engine = make_engine(cli_db)
+    _install(SqlInstallationStore(engine, TokenBox(OLD)), "TA", "xoxb-rotate-me")
+    runner = CliRunner()
+    monkeypatch.setenv("MATCHMAKER_SECRET_KEY", NEW)
+    refused = runner.invoke(app, ["db", "rotate-key"])
+    assert refused.exit_code == 1 and "1 token(s) open with none" in refused.output
+    monkeypatch.setenv("MATCHMAKER_SECRET_KEY", f"{NEW},{OLD}")
+    from bot.cli.context import reset_caches
+
+    reset_caches()
+    done = runner.invoke(app, ["db", "rotate-key"])
+    assert done.exit_code == 0 and "Re-encrypted 1" in done.output
+    found = SqlInstallationStore(engine, TokenBox(NEW)).find_bot(enterprise_id=None, team_id="TA")
+    assert found.bot_token == "xoxb-rotate-me"
+    engine.dispose()
