@@ -37,12 +37,12 @@ def slack_routes(app: App, gate: SlackGate) -> list[web.RouteDef]:
         except BodyError as exc:
             return text_response(exc.status, exc.reason, close=True)
         now = time.time()  # the request's clock, read once
-        admission = await run_blocking(gate.admit, raw, dict(request.headers), now)
+        headers = _headers(request)  # the same view of the headers for the gate and Bolt
+        admission = await run_blocking(gate.admit, raw, headers, now)
         if not admission.dispatch:
             if admission.status >= 400:
                 log.info("slack request refused: %s %s", admission.status, admission.reason)
             return text_response(admission.status, admission.reason, **{"X-Slack-No-Retry": "1"})
-        headers = _headers(request)
         try:
             response = await run_blocking(_dispatch, app, admission.text, request, headers)
         except ValueError:  # a signed body that doesn't parse: Slack never sends one
@@ -66,7 +66,11 @@ def slack_routes(app: App, gate: SlackGate) -> list[web.RouteDef]:
 
 
 def _headers(request: web.Request) -> dict[str, str]:
-    return {name.lower(): value for name, value in request.headers.items()}
+    """Lower-cased names; a repeated header keeps its first value."""
+    headers: dict[str, str] = {}
+    for name, value in request.headers.items():
+        headers.setdefault(name.lower(), value)
+    return headers
 
 
 def _dispatch(app: App, text: str, request: web.Request, headers: dict[str, Any]) -> BoltResponse:

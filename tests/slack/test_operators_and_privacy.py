@@ -98,3 +98,18 @@ def test_a_click_on_a_channel_post_is_answered_only_to_the_clicker(slack, engine
     reply = fake_slack.wait_for("response_url", before + 1)[before].args
     assert reply["response_type"] == "ephemeral" and reply.get("replace_original") is False
     assert fake_slack.calls_for("chat.update") == []
+
+
+def test_a_demoted_admin_loses_admin_rights_within_a_minute(fake_slack, monkeypatch):
+    from bot.slack import admin
+
+    clock = {"now": 1000.0}
+    monkeypatch.setattr(admin.time, "monotonic", lambda: clock["now"])
+    client = WebClient(token=BOT_TOKEN, base_url=fake_slack.base_url)
+    fake_slack.add_user("UDEMOTED", is_admin=True)
+    assert admin.is_admin(client, "UDEMOTED", team_id="T1")
+    fake_slack.add_user("UDEMOTED", is_admin=False)
+    clock["now"] += 59
+    assert admin.is_admin(client, "UDEMOTED", team_id="T1")  # cached answer, < 60 s old
+    clock["now"] += 2
+    assert not admin.is_admin(client, "UDEMOTED", team_id="T1")
