@@ -93,9 +93,6 @@ def _cut_line(line: str, limit: int) -> str:
         return head.rstrip()
 
 
-def safe_url(url: str | None) -> str | None:
-    """An http(s) URL safe to put inside `<url|label>`, or None when it isn't one.
-
 GITHUB_HOST = "github.com"
 
 

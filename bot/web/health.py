@@ -23,10 +23,9 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -34,7 +33,9 @@ from sqlmodel import Session
 from bot.config import Settings
 from bot.logs import get_logger, redact
 from bot.web.metrics import StoreCollector, last_digest_run, last_successful_crawl
-from bot.web.server import Limits, WebServer, run_blocking
+
+if TYPE_CHECKING:  # aiohttp is imported when the server starts, not when `serve` is parsed
+    from bot.web.server import WebServer
 
 log = get_logger(__name__)
 
@@ -162,8 +163,13 @@ class HealthServer:
         """Bind and serve in the background; returns the port (useful with port 0)."""
         if self._web is not None:
             return self.port
+        from aiohttp import web
+
+        from bot.web.health_http import health_routes
+        from bot.web.server import Limits, WebServer
+
         app = web.Application(client_max_size=1024)
-        app.add_routes(_routes(self))
+        app.add_routes(health_routes(self))
         server = WebServer(
             app,
             self.settings.http_host,
@@ -231,32 +237,6 @@ class HealthServer:
         return generate_latest(self.registry) + generate_latest(self.store_registry)
 
 
-def _routes(health: HealthServer) -> list[web.RouteDef]:
-    async def healthz(_request: web.Request) -> web.Response:
-        return _answer(200, "application/json", _json({"status": "ok"}))
-
-    async def readyz(_request: web.Request) -> web.Response:
-        ready, checks = await run_blocking(health.readiness)
-        body = {"status": "ready" if ready else "not ready", "checks": checks}
-        return _answer(200 if ready else 503, "application/json", _json(body))
-
-    async def metrics(_request: web.Request) -> web.Response:
-        return _answer(200, CONTENT_TYPE_LATEST, await run_blocking(health.metrics_text))
-
-    async def not_found(_request: web.Request) -> web.Response:
-        return _answer(404, "application/json", _json({"error": "not found"}))
-
-    routes = []
-    for path, handler in (("/healthz", healthz), ("/readyz", readyz), ("/metrics", metrics)):
-        routes += [web.get(path, handler), web.get(path + "/", handler)]  # GET also serves HEAD
-    return [*routes, web.route("*", "/{tail:.*}", not_found)]
-
-
-def _answer(status: int, content_type: str, body: bytes) -> web.Response:
-    response = web.Response(status=status, body=body, headers={"Cache-Control": "no-store"})
-    response.headers["Content-Type"] = content_type
-    return response
-
-
-def _json(payload: Any) -> bytes:
+def json_bytes(payload: Any) -> bytes:
+    """`payload` as sorted JSON plus a newline."""
     return json.dumps(payload, sort_keys=True).encode() + b"\n"
