@@ -283,7 +283,7 @@ def register(
                 publish_home(client, team_id, user_id)
             elif message and not str(container.get("channel_id", "")).startswith("D"):
                 # a post in a shared channel: everyone sees it, so answer only the clicker
-                text, blocks = rerender(engine, team_id, user_id, [issue_id])
+                text, blocks = rerender(engine, team_id, user_id, [issue_id], now=now)
                 respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
             elif message and container.get("channel_id") and container.get("message_ts"):
                 client.chat_update(

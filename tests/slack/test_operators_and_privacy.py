@@ -86,7 +86,7 @@ def test_a_click_on_a_channel_post_is_answered_only_to_the_clicker(slack, engine
     with Session(engine) as session:
         session.add(Pick(member_id=member_id, issue_id=ids[0], rank=1, source="channel"))
         session.commit()
-        cards, _ = stored_picks(session, member_id, ids)
+        cards, _ = stored_picks(session, member_id, ids, now=datetime.now(UTC))
     blocks = pick_blocks(cards, header="This week's picks")
     web = WebClient(token=BOT_TOKEN, base_url=fake_slack.base_url)
     posted = web.chat_postMessage(channel="C0SHARED", text="picks", blocks=blocks)
