@@ -1,7 +1,7 @@
 """slack_request_seen: replay protection for signed Slack requests
 
-Revision ID: 0003_issue17
-Revises: 0002_issue13
+Revision ID: 0004_issue17
+Revises: 0003_issue16
 Create Date: 2026-12-01 20:30:00.000000
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import bot.store.types
 
-revision: str = "0003_issue17"
-down_revision: str | None = "0002_issue13"
+revision: str = "0004_issue17"
+down_revision: str | None = "0003_issue16"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
