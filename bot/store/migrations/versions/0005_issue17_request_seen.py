@@ -1,7 +1,7 @@
 """slack_request_seen: replay protection for signed Slack requests
 
-Revision ID: 0004_issue17
-Revises: 0003_issue16
+Revision ID: 0005_issue17
+Revises: 0004_issue21
 Create Date: 2026-12-01 20:30:00.000000
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import bot.store.types
 
-revision: str = "0004_issue17"
-down_revision: str | None = "0003_issue16"
+revision: str = "0005_issue17"
+down_revision: str | None = "0004_issue21"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
