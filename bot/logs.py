@@ -38,6 +38,8 @@ _PATTERNS: tuple[re.Pattern[str], ...] = (
     re.compile(r"\bgh[pousr]_[A-Za-z0-9]{16,}"),  # GitHub classic / OAuth / app tokens
     re.compile(r"\bgithub_pat_[A-Za-z0-9_]{20,}"),  # GitHub fine-grained tokens
     re.compile(r"\bv0=[0-9a-f]{32,}"),  # Slack request signatures
+    # response_urls grant posting rights: plain or URL-encoded (in raw request bodies)
+    re.compile(r"(?i)https?(?::|%3A)(?:/|%2F){2}hooks\.slack\.com[^\s'\"&,}]*"),
     re.compile(  # PEM private keys (GitHub App)
         r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(-----END [A-Z ]*PRIVATE KEY-----|$)", re.S
     ),
@@ -52,13 +54,14 @@ _BEARER = re.compile(
     r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]{8,}|\b(token)\s+(?=[A-Za-z0-9._~+/=-]*\d)[A-Za-z0-9._~+/=-]{16,}"
 )
 # Passwords in URLs (postgresql://user:secret@host) and secret-looking query parameters.
+_RESPONSE_URL = re.compile(r"(?i)(response_url['\"]?\s*[:=]\s*['\"]?)[^\s'\",}&]+")
 _URL_PASSWORD = re.compile(r"(://[^:/@\s]+:)[^@\s]+(@)")
 _QUERY_SECRET = re.compile(
     r"(?i)([?&](?:token|access_token|client_secret|signing_secret|password|sig)=)[^&\s'\"]+"
 )
 # Keys whose values are secret whatever they look like.
 _SECRET_KEY = re.compile(
-    r"(?i)^(authorization|proxy-authorization|x-slack-signature|cookie|set-cookie|"
+    r"(?i)^(authorization|proxy-authorization|x-slack-signature|cookie|set-cookie|response_url|"
     r".*(token|secret|password|passwd)s?)$"
 )
 _PLAIN = (int, float, bool, type(None))
@@ -79,6 +82,7 @@ class Redactor:
             text = pattern.sub(MASK, text)
         text = _AUTH_HEADER.sub(lambda m: m.group(1) + MASK, text)
         text = _BEARER.sub(lambda m: f"{m.group(1) or m.group(2)} {MASK}", text)
+        text = _RESPONSE_URL.sub(lambda m: m.group(1) + MASK, text)
         text = _URL_PASSWORD.sub(lambda m: m.group(1) + MASK + m.group(2), text)
         return _QUERY_SECRET.sub(lambda m: m.group(1) + MASK, text)
 

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 from sqlmodel import Session, col, select
 
@@ -15,7 +16,8 @@ from bot.catalog.normalize import GITHUB_REPO, GITHUB_SUBPATH, classify_url
 from bot.catalog.parse import parse_awesome_list
 from bot.catalog.sync import deactivate_list, store_parsed, sync_lists
 from bot.catalog.types import ParsedList
-from bot.cli.context import console, database_errors, fail, ready_engine, settings
+from bot.cli.context import console, database_errors, fail, plain, ready_engine, settings
+from bot.sanitize import strip_control
 from bot.store.db import session_scope
 from bot.store.models import ListEntry, ListSource, Repository
 from bot.words import plural
@@ -123,17 +125,17 @@ def _render(entries: list[dict[str, Any]], counts: dict[str, int], title: str) -
     for column in ("Section", "Name", "Repository", "Language", "Topics"):
         table.add_column(column, overflow="fold")
     for e in entries:
-        repo = e["repo"] or f"[dim]not crawlable: {e['url']}[/]"
+        repo = plain(e["repo"]) if e["repo"] else plain(f"not crawlable: {e['url']}", "dim")
         if e.get("warning"):
-            repo += " [yellow](check link)[/]"
+            repo.append(" (check link)", style="yellow")
         if e.get("gone"):
-            repo += " [red](gone from GitHub)[/]"
+            repo.append(" (gone from GitHub)", style="red")
         table.add_row(
-            e["section"] or "-",
-            e["name"],
+            plain(e["section"] or "-"),
+            plain(e["name"]),
             repo,
-            e["language"] or "",
-            ", ".join(e["topics"]),
+            plain(e["language"] or ""),
+            plain(", ".join(e["topics"])),
         )
     console.print(table)
     console.print(
@@ -264,7 +266,11 @@ def sync(
         return
     for report in reports:
         style = "red" if not report.ok else "green"
-        console.print(f"[{style}]●[/] {report.summary()}", highlight=False, soft_wrap=True)
+        console.print(
+            f"[{style}]●[/] {escape(strip_control(report.summary()))}",
+            highlight=False,
+            soft_wrap=True,
+        )
     if any(not r.ok for r in reports):
         raise typer.Exit(1)
 
@@ -282,11 +288,11 @@ def lists_command() -> None:
     for s in lists:
         counts = s["counts"]
         table.add_row(
-            s["url"],
+            plain(s["url"]),
             "enabled" if s["enabled"] else "removed",
-            s["last_fetched_at"] or "never",
+            plain(s["last_fetched_at"] or "never"),
             str(counts.get("entries", "")),
             str(counts.get("repositories", "")),
-            s["last_error"] or "",
+            plain(s["last_error"] or ""),
         )
     console.print(table)

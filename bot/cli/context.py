@@ -8,10 +8,13 @@ from functools import cache
 
 import typer
 from rich.console import Console
+from rich.markup import escape
+from rich.text import Text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
 from bot.config import ConfigError, Settings, load_settings
+from bot.sanitize import strip_control
 from bot.store.db import make_engine
 
 console = Console()
@@ -23,8 +26,15 @@ EXIT_FAILURE = 1
 
 def fail(message: str, code: int = EXIT_FAILURE) -> typer.Exit:
     """Print `message` in red on stderr and return the Exit to raise."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    err_console.print(
+        f"[bold red]error:[/] {escape(strip_control(message))}", highlight=False, soft_wrap=True
+    )
     return typer.Exit(code)
+
+
+def plain(value: object, style: str = "") -> Text:
+    """Untrusted text for a rich table or print: never markup, no control characters."""
+    return Text(strip_control("" if value is None else str(value)), style=style)
 
 
 @cache

@@ -10,6 +10,7 @@ import typer
 
 from bot.cli.context import console, database_errors, describe_database, engine, fail, settings
 from bot.store import migrate
+from bot.store.files import private_file
 
 app = typer.Typer(
     help="Database: apply migrations, show the schema version, back up SQLite.",
@@ -87,9 +88,9 @@ def sqlite_backup(source: Path, target: Path) -> int:
     Writes to a temporary file next to `target` and renames it, so `target` is never half-written.
     Returns the number of pages copied.
     """
-    target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".partial")
     partial.unlink(missing_ok=True)
+    private_file(partial)  # 0600 in a 0700 folder, before any page is copied
     copied = 0
 
     def progress(_status: int, remaining: int, total: int) -> None:
@@ -106,3 +107,24 @@ def sqlite_backup(source: Path, target: Path) -> int:
         src.close()
     partial.replace(target)
     return copied
+
+
+@app.command("rotate-key")
+def rotate_key() -> None:
+    """Re-encrypt the stored Slack tokens with the first key of MATCHMAKER_SECRET_KEY."""
+    from bot.config import ConfigError
+    from bot.slack.install_store import SqlInstallationStore
+    from bot.slack.token_box import TokenBox
+
+    try:
+        box = TokenBox.from_settings(settings())
+    except ConfigError as exc:
+        raise fail("; ".join(exc.problems), code=2) from None
+    with database_errors():
+        rewritten, unreadable = SqlInstallationStore(engine(), box).rotate()
+    console.print(f"Re-encrypted {rewritten} workspace token(s) with the first key.")
+    if unreadable:
+        raise fail(
+            f"{unreadable} token(s) open with none of the configured keys: add the old key "
+            "to MATCHMAKER_SECRET_KEY (comma-separated) and run this again"
+        )

@@ -14,7 +14,9 @@ import typer
 from rich.table import Table
 from sqlmodel import Session, col, select
 
-from bot.cli.context import console, database_errors, fail, ready_engine
+from bot.cli.context import console, database_errors, fail, plain, ready_engine
+from bot.sanitize import csv_cell
+from bot.store.files import write_private
 from bot.store.models import Member
 from bot.words import plural
 
@@ -54,9 +56,11 @@ def to_csv(rows: list[dict[str, Any]]) -> str:
     for row in rows:
         writer.writerow(
             {
-                key: json.dumps(value, ensure_ascii=False)
-                if isinstance(value, dict | list)
-                else _plain(value)
+                key: csv_cell(
+                    json.dumps(value, ensure_ascii=False)
+                    if isinstance(value, dict | list)
+                    else _plain(value)
+                )
                 for key, value in row.items()
                 if key in columns
             }
@@ -81,12 +85,12 @@ def list_members() -> None:
         )
         table.add_row(
             str(row["id"]),
-            row["slack_user_id"],
-            row["display_name"] or "",
-            row["level"],
-            row["stack_text"] or "",
-            row["github_login"] or "",
-            digest,
+            plain(row["slack_user_id"]),
+            plain(row["display_name"]),
+            plain(row["level"]),
+            plain(row["stack_text"]),
+            plain(row["github_login"]),
+            plain(digest),
         )
     console.print(table)
     console.print(f"{plural(len(rows), 'member')}.")
@@ -106,7 +110,7 @@ def export(
         typer.echo(data, nl=False)
         return
     try:
-        output.write_text(data, encoding="utf-8")
+        write_private(output, data)  # 0600: members' data
     except OSError as exc:
         raise fail(f"cannot write {output}: {exc.strerror or exc}") from None
     typer.echo(f"Wrote {plural(len(rows), 'member')} to {output} ({fmt.value}).", err=True)

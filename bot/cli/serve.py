@@ -86,7 +86,7 @@ def _start_slack(current: Settings, db: Engine, health: HealthServer) -> Callabl
         health.add_check("slack", slack_connection_check(runner.socket.client.is_connected))
         _say("Slack app: connected in Socket Mode.")
     elif runner.http is not None:
-        events_server = _accepting(runner.http.server.server_address)
+        events_server = _accepting(runner.http.address)
         health.add_check("slack", slack_connection_check(events_server))
         _say(f"Slack app: HTTP mode, events at {runner.url}")
     return runner.stop

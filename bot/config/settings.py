@@ -231,12 +231,12 @@ class _ConfigFileSource(TomlConfigSettingsSource):
 
 def _refuse_secrets(path: Path | None, data: dict[str, Any]) -> None:
     """Secrets are read only from the environment: a secret key in the file is an error."""
-    secret_keys = sorted(k for k in data if k in _SECRET_FIELDS)
+    secret_keys = sorted(k for k in data if _secret_env_name(k))
     if secret_keys:
         raise ConfigError(
             [
                 f"{path}: {key}: secrets are read only from the environment; "
-                f"remove it from the file and set {_ENV_NAMES[key]} instead"
+                f"remove it from the file and set {_secret_env_name(key)} instead"
                 for key in secret_keys
             ]
         )
@@ -249,7 +249,20 @@ _SECRET_FIELDS = {
     "slack_app_token",
     "slack_signing_secret",
     "slack_client_secret",
+    "database_url",
+    "secret_key",
 }
+
+
+def _secret_env_name(key: str) -> str | None:
+    """The environment variable for a secret setting spelled `key` (any case, any alias)."""
+    name = key.strip().lower().replace("-", "_").removeprefix("matchmaker_")
+    for field in _SECRET_FIELDS:
+        if name == field or (field == "secret_key" and name == "matchmaker_secret_key"):
+            return _ENV_NAMES[field]
+    return None
+
+
 _ENV_NAMES = {
     "github_token": "GITHUB_TOKEN",
     "github_app_private_key": "GITHUB_APP_PRIVATE_KEY",
@@ -258,6 +271,7 @@ _ENV_NAMES = {
     "slack_signing_secret": "SLACK_SIGNING_SECRET",
     "slack_client_secret": "SLACK_CLIENT_SECRET",
     "database_url": "DATABASE_URL",
+    "secret_key": "MATCHMAKER_SECRET_KEY",
 }
 
 
@@ -307,6 +321,15 @@ class Settings(BaseSettings):
         default=None,
         validation_alias=AliasChoices("SLACK_CLIENT_SECRET", "MATCHMAKER_SLACK_CLIENT_SECRET"),
     )
+
+    # Encrypts OAuth tokens at rest (Fernet keys, comma-separated: the first encrypts, all
+    # decrypt, so keys can be rotated). Required in OAuth mode.
+    secret_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("MATCHMAKER_SECRET_KEY")
+    )
+    # Slack user ids ("U…", or "T…:U…" for one workspace) allowed to run global commands:
+    # `crawl now`, `lists`, and `stats` across every workspace.
+    operators: list[str] = Field(default_factory=list)
 
     data_dir: Path = Path("data")
     # An edited copy of the stack vocabulary (bot/match/taxonomy.toml); None = the packaged one.
@@ -398,6 +421,7 @@ class Settings(BaseSettings):
             self.slack_app_token,
             self.slack_signing_secret,
             self.slack_client_secret,
+            self.secret_key,
         ]
         values = [s.get_secret_value() for s in secrets if s is not None]
         if self.database_url is not None:

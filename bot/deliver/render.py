@@ -7,6 +7,8 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from bot.sanitize import strip_control
+
 _LINK = re.compile(r"<([^|<>]+)\|([^<>]*)>")
 _BARE_LINK = re.compile(r"<(https?://[^|<>]+)>")
 
@@ -28,7 +30,10 @@ def _text_of(obj: Any) -> str:
 
 
 def blocks_to_text(blocks: Iterable[dict[str, Any]]) -> str:
-    """Render Block Kit blocks as lines of text: headers, sections, context, buttons."""
+    """Render Block Kit blocks as lines of text: headers, sections, context, buttons.
+
+    Control characters and terminal escape sequences (e.g. from GitHub titles) are removed.
+    """
     lines: list[str] = []
     for block in blocks:
         kind = block.get("type")
@@ -51,4 +56,4 @@ def blocks_to_text(blocks: Iterable[dict[str, Any]]) -> str:
                 lines.append("  " + " ".join(buttons))
         elif kind == "divider":
             lines.append("-" * 40)
-    return "\n".join(lines)
+    return strip_control("\n".join(lines))

@@ -25,6 +25,7 @@ from slack_sdk.http_retry.state import RetryState
 from bot.deliver.pacing import Pacer
 from bot.deliver.render import blocks_to_text
 from bot.errors import ServiceError
+from bot.sanitize import strip_control
 from bot.web import metrics
 
 log = structlog.get_logger(__name__)
@@ -323,9 +324,9 @@ class ConsoleSender:
 
     def send(self, target: str, *, blocks: Sequence[dict[str, Any]], text: str, key: str) -> Sent:
         """Print the message under a line naming its recipient."""
-        rendered = blocks_to_text(blocks) or text
+        rendered = blocks_to_text(blocks) or strip_control(text)
         with self._lock:
-            print(f"\n── to {target} ──\n{rendered}", file=self.out, flush=True)
+            print(f"\n── to {strip_control(target)} ──\n{rendered}", file=self.out, flush=True)
             self.sent.append((target, key, rendered))
             return Sent(channel=target, ts=f"console-{len(self.sent)}")
 

@@ -22,6 +22,7 @@ from bot.deliver import ledger
 from bot.deliver.digest import DigestReport, run_digest
 from bot.deliver.senders import Sender
 from bot.logs import run_context
+from bot.schedule.crawl_lock import CrawlRunning, exclusive_crawl
 from bot.schedule.scheduler import Jobs
 from bot.store.db import session_scope
 
@@ -31,21 +32,24 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 
-def crawl_job(engine: Engine, settings: Settings, *, now: datetime | None = None) -> CrawlReport:
+def crawl_job(
+    engine: Engine, settings: Settings, *, now: datetime | None = None
+) -> CrawlReport | None:
     """Sync the awesome lists, crawl GitHub, score the crawled issues' approachability, then
     refresh the members' stale GitHub-inferred stacks.
 
     All run under one `run_context("crawl")`, so their log lines share a run id. Scores
     are refreshed unless the crawl failed outright, so the first `/matchmaker picks` after a
     crawl does not pay for scoring. Inferred stacks older than `match.inference_cache_days` are
-    read again here (a bounded batch per run); nothing else calls GitHub for them.
+    read again here (a bounded batch per run); nothing else calls GitHub for them. Skipped
+    (None) while another crawl runs.
     """
     from bot.catalog.sync import sync_lists
     from bot.github.crawl import crawl
 
     now = now or datetime.now(UTC)  # the job's one clock reading
     try:
-        with run_context("crawl"):
+        with run_context("crawl"), exclusive_crawl(engine):
             sync_lists(engine, settings)
             report = crawl(engine, settings, now=now)
             if report.status != "failed":
@@ -55,6 +59,9 @@ def crawl_job(engine: Engine, settings: Settings, *, now: datetime | None = None
                     log.warning("approachability_refresh_failed", error=str(exc)[:200])
             refresh_inferences(engine, settings, now=now)
             return report
+    except CrawlRunning as busy:
+        log.info("crawl_skipped", reason="another crawl is running", since=str(busy.since))
+        return None
     finally:
         release_memory()
 

@@ -8,7 +8,7 @@ from threading import Lock
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-_CACHE_SECONDS = 300.0
+_CACHE_SECONDS = 60.0  # a demoted admin loses admin rights within a minute
 _cache: dict[tuple[str, str], tuple[float, bool]] = {}
 _lock = Lock()
 
@@ -16,7 +16,7 @@ _lock = Lock()
 def is_admin(client: WebClient, user_id: str, *, admin_group: str = "", team_id: str = "") -> bool:
     """True for workspace admins/owners (users.info) or members of `admin_group`.
 
-    Results are cached for five minutes; any Slack error means "not an admin".
+    Results are cached for one minute; any Slack error means "not an admin".
     """
     key = (team_id, user_id)
     now = time.monotonic()

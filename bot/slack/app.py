@@ -49,6 +49,8 @@ from bot.slack.home import (
 )
 from bot.slack.install_store import SqlInstallationStore, SqlOAuthStateStore
 from bot.slack.picks_queue import PicksQueue, PicksRequest
+from bot.slack.tenancy import require_workspace
+from bot.slack.token_box import TokenBox
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +86,11 @@ def check_settings(settings: Settings) -> None:
     if settings.slack_mode == "http":
         if settings.slack_signing_secret is None:
             problems.append("SLACK_SIGNING_SECRET: required in HTTP mode")
+        if uses_oauth(settings):
+            try:
+                TokenBox.from_settings(settings)
+            except ConfigError as exc:
+                problems.extend(exc.problems)
         if not uses_oauth(settings) and settings.slack_bot_token is None:
             problems.append(
                 "SLACK_BOT_TOKEN: required in HTTP mode (or SLACK_CLIENT_ID + SLACK_CLIENT_SECRET "
@@ -139,11 +146,12 @@ def build_app(
             client_id=settings.slack_client_id,
             client_secret=settings.slack_client_secret.get_secret_value(),
             scopes=BOT_SCOPES,
-            installation_store=SqlInstallationStore(engine),
+            installation_store=SqlInstallationStore(engine, TokenBox.from_settings(settings)),
             state_store=SqlOAuthStateStore(engine),
             installation_store_bot_only=True,
         )
     app = App(**kwargs)
+    app.use(require_workspace)
     register(
         app,
         settings,
@@ -273,6 +281,10 @@ def register(
         try:
             if container.get("type") == "view":
                 publish_home(client, team_id, user_id)
+            elif message and not str(container.get("channel_id", "")).startswith("D"):
+                # a post in a shared channel: everyone sees it, so answer only the clicker
+                text, blocks = rerender(engine, team_id, user_id, [issue_id], now=now)
+                respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
             elif message and container.get("channel_id") and container.get("message_ts"):
                 client.chat_update(
                     channel=container["channel_id"],

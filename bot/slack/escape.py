@@ -93,17 +93,24 @@ def _cut_line(line: str, limit: int) -> str:
         return head.rstrip()
 
 
-def safe_url(url: str | None) -> str | None:
-    """An http(s) URL safe to put inside `<url|label>`, or None when it isn't one.
+GITHUB_HOST = "github.com"
 
-    Characters that would end or break the link (`|`, `<`, `>`, spaces, quotes) are
-    percent-encoded and `&` becomes `&amp;`, as Slack expects inside mrkdwn.
+
+def safe_url(url: str | None) -> str | None:
+    """A `https://github.com/…` URL safe to put inside `<url|label>`, or None for any other.
+
+    Only GitHub's own pages are linked (every link we post is an issue or a repository): no other
+    host, no `user@`, no port. Characters that would end or break the link (`|`, `<`, `>`,
+    spaces, quotes) are percent-encoded and `&` becomes `&amp;`, as Slack expects inside mrkdwn.
     """
     if not url:
         return None
     raw = url.strip()
-    parts = urlsplit(raw)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    try:
+        parts = urlsplit(raw)
+    except ValueError:
+        return None
+    if parts.scheme != "https" or parts.netloc.lower() != GITHUB_HOST:
         return None
     return quote(raw, safe=_SAFE_URL_CHARS).replace("&", "&amp;")
 

@@ -10,12 +10,11 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -24,12 +23,12 @@ from bot.core.availability import (
     Policy,
     Reason,
     Viewer,
-    available_clause,
     issue_reasons,
     reason_text,
 )
 from bot.core.clock import utc_clock
 from bot.core.vocabulary import PICK_STATE_LABELS, PickState
+from bot.schedule.crawl_lock import CrawlRunning, exclusive_crawl
 from bot.slack import commands as c
 from bot.slack.admin import is_admin
 from bot.slack.blocks import (
@@ -58,14 +57,10 @@ from bot.slack.profile import (
 )
 from bot.store.db import session_scope
 from bot.store.models import (
-    CrawlRun,
-    DigestRun,
-    Feedback,
     Issue,
     ListSource,
     Member,
     Pick,
-    Repository,
 )
 
 log = logging.getLogger(__name__)
@@ -198,11 +193,21 @@ def execute(command: c.Command, ctx: CommandContext) -> Reply:
     quick = quick_reply(command)
     if quick is not None:
         return quick
-    if isinstance(command, c.AdminLists | c.AdminCrawl | c.AdminStats) and not is_admin(
-        ctx.client,
-        ctx.user_id,
-        admin_group=ctx.settings.slack_admin_group,
-        team_id=ctx.team_id,
+    from bot.slack.operators import OPERATORS_ONLY, is_operator
+
+    if isinstance(command, c.AdminLists | c.AdminCrawl) and not is_operator(
+        ctx.settings, ctx.team_id, ctx.user_id
+    ):
+        return Reply(text=OPERATORS_ONLY)
+    if (
+        isinstance(command, c.AdminStats)
+        and not is_operator(ctx.settings, ctx.team_id, ctx.user_id)
+        and not is_admin(
+            ctx.client,
+            ctx.user_id,
+            admin_group=ctx.settings.slack_admin_group,
+            team_id=ctx.team_id,
+        )
     ):
         return Reply(text="Only workspace admins can do that.")
     handler = _HANDLERS[type(command)]
@@ -490,8 +495,13 @@ def _lists(command: c.AdminLists, ctx: CommandContext) -> Reply:
 def _crawl(command: c.AdminCrawl, ctx: CommandContext) -> Reply:
     def run() -> None:
         try:
-            summary = ctx.crawler(ctx.engine, ctx.settings)
+            with exclusive_crawl(ctx.engine):
+                summary = ctx.crawler(ctx.engine, ctx.settings)
             ctx.followup(Reply(text=f"Crawl finished: {mrkdwn_escape(summary)}"))
+        except CrawlRunning as busy:
+            from bot.slack.operators import crawl_busy_text
+
+            ctx.followup(Reply(text=crawl_busy_text(busy)))
         except Exception as exc:  # report, never crash the worker
             log.exception("crawl from Slack failed")
             ctx.followup(Reply(text=f"Crawl failed: {mrkdwn_escape(type(exc).__name__)}"))
@@ -500,35 +510,11 @@ def _crawl(command: c.AdminCrawl, ctx: CommandContext) -> Reply:
 
 
 def _stats(command: c.AdminStats, ctx: CommandContext) -> Reply:
-    with session_scope(ctx.engine) as session:
-        members = session.exec(select(func.count()).select_from(Member)).one()
-        repos = session.exec(select(func.count()).select_from(Repository)).one()
-        open_issues = session.exec(
-            select(func.count())
-            .select_from(Issue)
-            .join(Repository, col(Repository.id) == col(Issue.repository_id))
-            .where(available_clause(Policy.at(ctx.settings, ctx.now)))
-        ).one()
-        picks = session.exec(select(func.count()).select_from(Pick)).one()
-        feedback = dict(
-            session.exec(select(Feedback.kind, func.count()).group_by(col(Feedback.kind))).all()
-        )
-        crawl = session.exec(select(CrawlRun).order_by(col(CrawlRun.id).desc())).first()
-        digest = session.exec(select(DigestRun).order_by(col(DigestRun.id).desc())).first()
-    lines = [
-        f"*Members:* {members}",
-        f"*Repositories:* {repos} · *available issues:* {open_issues}",
-        f"*Picks shown:* {picks}",
-        "*Feedback:* "
-        + (", ".join(f"{k}: {v}" for k, v in sorted(feedback.items())) or "none yet"),
-        f"*Last crawl:* {_run_line(crawl.started_at, crawl.status) if crawl else 'never'}",
-        f"*Last digest:* {_run_line(digest.started_at, digest.status) if digest else 'never'}",
-    ]
-    return Reply(text="Matchmaker stats", blocks=[section("\n".join(lines))])
+    from bot.slack.operators import is_operator, stats_text
 
-
-def _run_line(started: datetime, status: str) -> str:
-    return f"{started.astimezone(UTC):%Y-%m-%d %H:%M} UTC, {status}"
+    everyone = is_operator(ctx.settings, ctx.team_id, ctx.user_id)
+    text = stats_text(ctx.engine, ctx.settings, ctx.now, None if everyone else ctx.team_id)
+    return Reply(text="Matchmaker stats", blocks=[section(text)])
 
 
 _HANDLERS: dict[type, Callable[[Any, CommandContext], Reply]] = {

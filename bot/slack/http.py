@@ -1,17 +1,26 @@
-"""HTTP mode: a threaded server for `/slack/events` (+ OAuth install pages) in front of Bolt.
+"""HTTP mode: `/slack/events` (+ the OAuth install pages) on aiohttp.web in front of Bolt.
 
-Bolt's own development server handles one request at a time; this one serves each request in
-its own thread so acks stay fast under concurrent load. Bolt verifies every signature.
+The server (`bot.web.server.WebServer`) enforces the body limit, timeouts and connection cap;
+`SlackGate` verifies the signature and refuses replays on the raw bytes before anything is
+parsed; only then is the request converted for Bolt, dispatched on a worker thread, and its
+answer converted back with Bolt's aiohttp adapter. Client errors get a short plain-text answer,
+never a traceback, and their bodies are never logged.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlsplit
+import time
+from typing import Any
 
+from aiohttp import web
 from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
+from sqlalchemy.engine import Engine
+
+from bot.slack.gate import SlackGate
+from bot.slack.replay import ReplayGuard
+from bot.web.server import BodyError, Limits, WebServer, read_body, run_blocking, text_response
 
 log = logging.getLogger(__name__)
 
@@ -19,91 +28,94 @@ EVENTS_PATH = "/slack/events"
 MAX_BODY = 1_000_000
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 128  # the default backlog of 5 resets bursts of concurrent requests
+def slack_routes(app: App, gate: SlackGate) -> list[web.RouteDef]:
+    """The aiohttp routes serving `app`: events, and the OAuth pages when OAuth is on."""
+
+    async def events(request: web.Request) -> web.StreamResponse:
+        try:
+            raw = await read_body(request)
+        except BodyError as exc:
+            return text_response(exc.status, exc.reason, close=True)
+        now = time.time()  # the request's clock, read once
+        headers = _headers(request)  # the same view of the headers for the gate and Bolt
+        admission = await run_blocking(gate.admit, raw, headers, now)
+        if not admission.dispatch:
+            if admission.status >= 400:
+                log.info("slack request refused: %s %s", admission.status, admission.reason)
+            return text_response(admission.status, admission.reason, **{"X-Slack-No-Retry": "1"})
+        try:
+            response = await run_blocking(_dispatch, app, admission.text, request, headers)
+        except ValueError:  # a signed body that doesn't parse: Slack never sends one
+            return text_response(400, "malformed body")
+        return await to_aiohttp_response(response)
+
+    routes = [web.post(EVENTS_PATH, events)]
+    flow = app.oauth_flow
+    if flow is not None:
+
+        async def install(request: web.Request) -> web.StreamResponse:
+            bolt = BoltRequest(body="", query=request.query_string, headers=_headers(request))
+            return await to_aiohttp_response(await run_blocking(flow.handle_installation, bolt))
+
+        async def callback(request: web.Request) -> web.StreamResponse:
+            bolt = BoltRequest(body="", query=request.query_string, headers=_headers(request))
+            return await to_aiohttp_response(await run_blocking(flow.handle_callback, bolt))
+
+        routes += [web.get(flow.install_path, install), web.get(flow.redirect_uri_path, callback)]
+    return routes
+
+
+def _headers(request: web.Request) -> dict[str, str]:
+    """Lower-cased names; a repeated header keeps its first value."""
+    headers: dict[str, str] = {}
+    for name, value in request.headers.items():
+        headers.setdefault(name.lower(), value)
+    return headers
+
+
+def _dispatch(app: App, text: str, request: web.Request, headers: dict[str, Any]) -> BoltResponse:
+    bolt = BoltRequest(body=text, query=request.query_string, headers=headers)
+    return app.dispatch(bolt)
 
 
 class SlackHTTPServer:
-    """Serve a Bolt app at `EVENTS_PATH` (and its OAuth paths) on `host:port`."""
+    """Serve a Bolt app at `EVENTS_PATH` (and its OAuth paths) on `host:port`.
 
-    def __init__(self, app: App, host: str = "127.0.0.1", port: int = 3000) -> None:
+    Accepted requests are remembered in `engine` (replay protection shared by replicas).
+    """
+
+    def __init__(
+        self,
+        app: App,
+        engine: Engine,
+        signing_secret: str,
+        host: str = "127.0.0.1",
+        port: int = 3000,
+        *,
+        limits: Limits | None = None,
+    ) -> None:
+        limits = limits or Limits(max_body=MAX_BODY)
         self.app = app
-        handler = _make_handler(app)
-        self.server = _Server((host, port), handler)
-        self._thread: threading.Thread | None = None
+        gate = SlackGate(signing_secret, ReplayGuard(engine))
+        web_app = web.Application(client_max_size=limits.max_body)
+        web_app.add_routes(slack_routes(app, gate))
+        self.web = WebServer(web_app, host, port, limits, name="slack")
 
     @property
     def url(self) -> str:
         """Base URL, e.g. http://127.0.0.1:3000."""
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
+        return self.web.url
+
+    @property
+    def address(self) -> tuple[str, int]:
+        """(host, port) the server listens on."""
+        return self.web.host, self.web.port
 
     def start(self) -> str:
-        """Serve in a background thread; returns the events URL."""
-        self._thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
+        """Serve in the background; returns the events URL. Raises OSError if it can't bind."""
+        self.web.start()
         return self.url + EVENTS_PATH
 
-    def serve_forever(self) -> None:
-        """Serve in the calling thread until `stop()`."""
-        self.server.serve_forever()
-
     def stop(self) -> None:
-        """Stop serving and close the socket."""
-        self.server.shutdown()
-        self.server.server_close()
-        if self._thread is not None:
-            self._thread.join(5)
-
-
-def _make_handler(app: App) -> type[BaseHTTPRequestHandler]:
-    flow = app.oauth_flow
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True  # one small answer: send it now, not 40 ms later
-
-        def log_message(self, format: str, *args: object) -> None:
-            log.debug("slack http: " + format, *args)
-
-        def _send(self, response: BoltResponse) -> None:
-            body = (response.body or "").encode("utf-8")
-            self.send_response(response.status)
-            for name, values in response.headers.items():
-                for value in values:
-                    self.send_header(name, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def _headers(self) -> dict[str, str]:
-            return {name.lower(): value for name, value in self.headers.items()}
-
-        def do_GET(self) -> None:
-            parts = urlsplit(self.path)
-            if flow is not None and parts.path in (flow.install_path, flow.redirect_uri_path):
-                request = BoltRequest(body="", query=parts.query, headers=self._headers())
-                if parts.path == flow.install_path:
-                    self._send(flow.handle_installation(request))
-                else:
-                    self._send(flow.handle_callback(request))
-                return
-            self._send(BoltResponse(status=404, body="not found"))
-
-        def do_POST(self) -> None:
-            parts = urlsplit(self.path)
-            if parts.path != EVENTS_PATH:
-                self._send(BoltResponse(status=404, body="not found"))
-                return
-            length = int(self.headers.get("Content-Length") or 0)
-            if length > MAX_BODY:
-                self._send(BoltResponse(status=413, body="too large"))
-                return
-            raw = self.rfile.read(length).decode("utf-8", errors="replace")
-            request = BoltRequest(body=raw, query=parts.query, headers=self._headers())
-            self._send(app.dispatch(request))
-
-    return Handler
+        """Stop serving and close the socket (idempotent)."""
+        self.web.stop()

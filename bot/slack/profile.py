@@ -26,24 +26,23 @@ MAX_STACK_TEXT = 1000
 
 
 def find_member(session: Session, team_id: str, user_id: str) -> Member | None:
-    """The member for a Slack user in a workspace (a row without team adopts this team)."""
-    member = session.exec(
+    """The member for a Slack user in exactly this workspace (members never change workspace)."""
+    if not team_id:
+        return None
+    return session.exec(
         select(Member).where(Member.team_id == team_id, Member.slack_user_id == user_id)
     ).first()
-    if member is None and team_id:
-        member = session.exec(
-            select(Member).where(Member.team_id == "", Member.slack_user_id == user_id)
-        ).first()
-        if member is not None:
-            member.team_id = team_id
-            session.add(member)
-    return member
 
 
 def get_or_create_member(
     session: Session, team_id: str, user_id: str, *, timezone: str | None = None
 ) -> Member:
-    """The member for a Slack user, created with defaults on first contact."""
+    """The member for a Slack user, created with defaults on first contact.
+
+    Raises ValueError without a workspace: every member belongs to exactly one.
+    """
+    if not team_id:
+        raise ValueError("a member needs a workspace (team id)")
     member = find_member(session, team_id, user_id)
     if member is None:
         member = Member(team_id=team_id, slack_user_id=user_id, timezone=timezone or "UTC")

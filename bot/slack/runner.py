@@ -44,7 +44,14 @@ def start_slack(settings: Settings, engine: Engine, client: WebClient | None = N
     check_settings(settings)
     app = build_app(settings, engine, client)
     if settings.slack_mode == "http":
-        server = SlackHTTPServer(app, settings.http_host, settings.slack_http_port)
+        assert settings.slack_signing_secret is not None  # check_settings made sure
+        server = SlackHTTPServer(
+            app,
+            engine,
+            settings.slack_signing_secret.get_secret_value(),
+            settings.http_host,
+            settings.slack_http_port,
+        )
         url = server.start()
         log.info("slack app listening at %s", url)
         return SlackRunner(app, "http", http=server)

@@ -349,3 +349,16 @@ class SlackOAuthState(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     state: str = Field(unique=True, index=True, max_length=200)
     expires_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class SlackRequestSeen(SQLModel, table=True):
+    """A signed Slack request (or Events API event id) already acted on (written by slack).
+
+    Rows live for the signature window (5 minutes) plus a margin; replicas share them, so a
+    replayed request is refused by whichever replica receives it.
+    """
+
+    __tablename__ = "slack_request_seen"
+
+    key: str = Field(primary_key=True, max_length=200)
+    expires_at: datetime = Field(sa_type=UTCDateTime, index=True)

@@ -1,4 +1,7 @@
-"""`HealthServer`: a small threaded HTTP server for operators and orchestrators.
+"""`HealthServer`: `/healthz`, `/readyz`, `/metrics` for operators and orchestrators.
+
+Served by aiohttp.web (`bot.web.server.WebServer`, the same stack and limits as Slack's
+events); the checks run on the server's worker threads.
 
     server = HealthServer(settings, engine)
     server.add_check("slack", slack_connection_check(handler.client.is_connected))
@@ -20,10 +23,9 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -31,6 +33,9 @@ from sqlmodel import Session
 from bot.config import Settings
 from bot.logs import get_logger, redact
 from bot.web.metrics import StoreCollector, last_digest_run, last_successful_crawl
+
+if TYPE_CHECKING:  # aiohttp is imported when the server starts, not when `serve` is parsed
+    from bot.web.server import WebServer
 
 log = get_logger(__name__)
 
@@ -140,8 +145,7 @@ class HealthServer:
         }
         self.checks.update(checks or {})
         self._lock = threading.Lock()
-        self._httpd: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._web: WebServer | None = None
 
     # Lifecycle ---------------------------------------------------------------------------------
 
@@ -157,29 +161,32 @@ class HealthServer:
 
     def start(self) -> int:
         """Bind and serve in the background; returns the port (useful with port 0)."""
-        if self._httpd is not None:
+        if self._web is not None:
             return self.port
-        handler = type("Handler", (_Handler,), {"health": self})
-        httpd = ThreadingHTTPServer((self.settings.http_host, self.settings.http_port), handler)
-        httpd.daemon_threads = True
-        self._httpd = httpd
-        self._thread = threading.Thread(
-            target=httpd.serve_forever, kwargs={"poll_interval": 0.2}, name="health-http"
+        from aiohttp import web
+
+        from bot.web.health_http import health_routes
+        from bot.web.server import Limits, WebServer
+
+        app = web.Application(client_max_size=1024)
+        app.add_routes(health_routes(self))
+        server = WebServer(
+            app,
+            self.settings.http_host,
+            self.settings.http_port,
+            Limits(max_body=1024, max_connections=100, workers=4),
+            name="health",
         )
-        self._thread.daemon = True
-        self._thread.start()
+        server.start()
+        self._web = server
         log.info("health server listening", url=self.url)
         return self.port
 
     def stop(self) -> None:
         """Stop serving and release the port (idempotent)."""
-        httpd, self._httpd = self._httpd, None
-        if httpd is None:
-            return
-        httpd.shutdown()
-        httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        server, self._web = self._web, None
+        if server is not None:
+            server.stop()
 
     def __enter__(self) -> HealthServer:
         self.start()
@@ -191,9 +198,9 @@ class HealthServer:
     @property
     def port(self) -> int:
         """The bound port (the real one when `http_port` was 0)."""
-        if self._httpd is None:
+        if self._web is None:
             raise RuntimeError("HealthServer is not started")
-        return int(self._httpd.server_address[1])
+        return self._web.port
 
     @property
     def url(self) -> str:
@@ -230,39 +237,6 @@ class HealthServer:
         return generate_latest(self.registry) + generate_latest(self.store_registry)
 
 
-class _Handler(BaseHTTPRequestHandler):
-    health: HealthServer
-    server_version = "matchmaker"
-    sys_version = ""
-
-    def do_GET(self) -> None:
-        path = self.path.split("?", 1)[0].rstrip("/") or "/"
-        if path == "/healthz":
-            self._send(200, "application/json", _json({"status": "ok"}))
-        elif path == "/readyz":
-            ready, checks = self.health.readiness()
-            body = {"status": "ready" if ready else "not ready", "checks": checks}
-            self._send(200 if ready else 503, "application/json", _json(body))
-        elif path == "/metrics":
-            self._send(200, CONTENT_TYPE_LATEST, self.health.metrics_text())
-        else:
-            self._send(404, "application/json", _json({"error": "not found"}))
-
-    def do_HEAD(self) -> None:
-        self.do_GET()
-
-    def _send(self, status: int, content_type: str, body: bytes) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "no-store")
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        log.debug("health request", request=format % args)
-
-
-def _json(payload: Any) -> bytes:
+def json_bytes(payload: Any) -> bytes:
+    """`payload` as sorted JSON plus a newline."""
     return json.dumps(payload, sort_keys=True).encode() + b"\n"

@@ -65,11 +65,16 @@ def test_not_for_me_twice_stores_one_feedback(slack, engine, fake_slack):
     ids = seed_world(engine)[:2]
     member_id = add_member(engine)
     channel, ts, blocks = _dm_with_picks(engine, fake_slack, member_id, ids)
-    payload = s.block_action_payload(
-        "pick_not_for_me", str(ids[0]), channel_id=channel, message_ts=ts, message_blocks=blocks
-    )
-    slack.click(payload)
-    slack.click(payload)
+    for _ in range(2):  # two clicks: two payloads (each has its own trigger id and action_ts)
+        slack.click(
+            s.block_action_payload(
+                "pick_not_for_me",
+                str(ids[0]),
+                channel_id=channel,
+                message_ts=ts,
+                message_blocks=blocks,
+            )
+        )
     fake_slack.wait_for("chat.update", 2)
     assert _state(engine, ids[0]) == ("not_for_me", ["not_for_me"])
 

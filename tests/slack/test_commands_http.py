@@ -180,8 +180,10 @@ def test_admin_commands_need_an_admin(slack, engine, fake_slack):
     fake_slack.add_user("UADMIN", is_admin=True)
     seed_world(engine)
     stats = str(slack.reply("stats", user_id="UADMIN")["blocks"])
-    assert "available issues:* 12" in stats
-    assert "No list crawled yet" in slack.reply("lists", user_id="UADMIN")["text"]
+    assert "available issues:* 12" in stats and "Members (this workspace)" in stats
+    # global operations are for the configured operators, not workspace admins
+    assert "Only the bot's operators" in slack.reply("lists", user_id="UADMIN")["text"]
+    assert "Only the bot's operators" in slack.reply("crawl now", user_id="UADMIN")["text"]
 
 
 def test_admin_group_members_are_admins(http_settings, engine, fake_slack):
@@ -189,7 +191,7 @@ def test_admin_group_members_are_admins(http_settings, engine, fake_slack):
     fake_slack.usergroups["S0ADMINS"] = ["UGROUP"]
     server, client = start_app(settings, engine, fake_slack)
     try:
-        assert "Members:" in str(client.reply("stats", user_id="UGROUP")["blocks"])
+        assert "Members (this workspace):" in str(client.reply("stats", user_id="UGROUP")["blocks"])
         assert "Only workspace admins" in client.reply("stats", user_id="UOTHER")["text"]
     finally:
         client.close()
@@ -197,9 +199,9 @@ def test_admin_group_members_are_admins(http_settings, engine, fake_slack):
 
 
 def test_crawl_now_runs_the_crawler_and_reports(http_settings, engine, fake_slack):
-    fake_slack.add_user("UADMIN", is_admin=True)
+    settings = http_settings.model_copy(update={"operators": ["UADMIN"]})
     server, client = start_app(
-        http_settings, engine, fake_slack, crawler=lambda engine, settings: "12 issues seen"
+        settings, engine, fake_slack, crawler=lambda engine, settings: "12 issues seen"
     )
     try:
         assert "Crawl started" in client.reply("crawl now", user_id="UADMIN")["text"]

@@ -16,11 +16,15 @@ from bot.fakes.slack.client import SlackLike
 from bot.slack.app import build_app
 from bot.slack.http import SlackHTTPServer
 from bot.slack.install_store import SqlInstallationStore, SqlOAuthStateStore
+from bot.slack.token_box import TokenBox
 from bot.store.models import Member, SlackInstallation
+
+KEY = "x5mN3l0lG7m3iW0VbB9m0n4eJ8k2qXc1tV6yHk9aP2E="
+BOX = TokenBox(KEY)
 
 
 def test_install_store_saves_finds_replaces_and_deletes(engine):
-    store = SqlInstallationStore(engine)
+    store = SqlInstallationStore(engine, BOX)
     assert store.find_bot(enterprise_id=None, team_id="T9") is None
     for token in ("xoxb-old", "xoxb-new"):
         store.save(
@@ -58,9 +62,10 @@ def test_oauth_install_then_commands_per_workspace(engine, fake_slack):
         slack_client_id="111.222",
         slack_client_secret="client-secret",
         slack_api_url=fake_slack.base_url,
+        secret_key=KEY,
     )
     app = build_app(settings, engine, WebClient(base_url=fake_slack.base_url))
-    server = SlackHTTPServer(app, port=0)
+    server = SlackHTTPServer(app, engine, SIGNING_SECRET, port=0)
     events_url = server.start()
     base = server.url
     token = fake_slack.add_oauth_code("code-1", team_id="T0TWO", team_name="Second")
@@ -78,7 +83,8 @@ def test_oauth_install_then_commands_per_workspace(engine, fake_slack):
             assert done.status_code == 200, done.text
         with Session(engine) as session:
             row = session.exec(select(SlackInstallation)).one()
-        assert (row.team_id, row.bot_token) == ("T0TWO", token)
+        assert row.team_id == "T0TWO"
+        assert token not in (row.bot_token or "") and token not in str(row.data)  # encrypted
 
         slack = SlackLike(events_url, fake_slack, SIGNING_SECRET)
         assert "some" in slack.reply("level some", team_id="T0TWO", user_id="U1")["text"]

@@ -118,7 +118,13 @@ def http_server(settings: Settings, engine: Engine, api_url: str, **kwargs: Any)
     `kwargs` go to `build_app` (e.g. `recommender=`, `crawler=`).
     """
     client = WebClient(token=BOT_TOKEN, base_url=api_url)
-    return SlackHTTPServer(build_app(settings, engine, client, **kwargs), port=0)
+    secret = settings.slack_signing_secret
+    return SlackHTTPServer(
+        build_app(settings, engine, client, **kwargs),
+        engine,
+        secret.get_secret_value() if secret is not None else SIGNING_SECRET,
+        port=0,
+    )
 
 
 def start_app(

@@ -6,11 +6,17 @@ Used by tests and benchmarks to talk to the app's HTTP endpoint like Slack does.
 from __future__ import annotations
 
 import json
+import secrets
 import time
 from typing import Any
 from urllib.parse import urlencode
 
 from slack_sdk.signature import SignatureVerifier
+
+
+def new_trigger_id() -> str:
+    """A fresh trigger id: Slack gives every request its own (so no two bodies are equal)."""
+    return f"{int(time.time())}.42.{secrets.token_hex(8)}"
 
 
 def signed_headers(
@@ -33,7 +39,7 @@ def slash_command_form(
     team_id: str = "T0001",
     channel_id: str = "D0001",
     response_url: str = "https://hooks.slack.invalid/commands/1",
-    trigger_id: str = "1337.42.abcdef",
+    trigger_id: str | None = None,
     command: str = "/matchmaker",
     user_name: str = "member",
 ) -> dict[str, str]:
@@ -51,7 +57,7 @@ def slash_command_form(
         "api_app_id": "A0MATCH",
         "is_enterprise_install": "false",
         "response_url": response_url,
-        "trigger_id": trigger_id,
+        "trigger_id": trigger_id or new_trigger_id(),
     }
 
 
@@ -84,7 +90,7 @@ def block_action_payload(
         "api_app_id": "A0MATCH",
         "token": "deprecated-verification-token",
         "team": {"id": team_id, "domain": "community"},
-        "trigger_id": "1337.42.abcdef",
+        "trigger_id": new_trigger_id(),
         "actions": [action],
     }
     if view is not None:
@@ -124,7 +130,7 @@ def view_submission_payload(
         "user": {"id": user_id, "username": "member", "team_id": team_id},
         "api_app_id": "A0MATCH",
         "token": "deprecated-verification-token",
-        "trigger_id": "1337.42.abcdef",
+        "trigger_id": new_trigger_id(),
         "view": {
             "id": "V0MODAL",
             "type": "modal",

@@ -1,0 +1,50 @@
+"""Replay protection for signed Slack requests, shared by replicas through the database.
+
+Slack signs `v0:{timestamp}:{body}` and we accept a timestamp for 5 minutes, so a captured
+request could be sent again within that window. `ReplayGuard.first_time(key, now)` records a key
+(the request's signature, or an Events API `event_id`) and is True only the first time; rows are
+purged once the window has passed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
+
+from bot.store.db import session_scope
+from bot.store.models import SlackRequestSeen
+
+WINDOW = timedelta(minutes=5)
+# Slack's timestamp may be up to 5 minutes in the past *or* the future of our clock
+REMEMBER = WINDOW * 2 + timedelta(minutes=1)
+MAX_KEY = 200
+
+
+class ReplayGuard:
+    """Remembers accepted request keys in `slack_request_seen`."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def first_time(self, key: str, now: datetime) -> bool:
+        """Record `key`; False when it was already recorded within the window."""
+        key = key[:MAX_KEY]
+        try:
+            with session_scope(self.engine) as session:
+                session.exec(  # type: ignore[call-overload]
+                    delete(SlackRequestSeen).where(col(SlackRequestSeen.expires_at) < now)
+                )
+                session.add(SlackRequestSeen(key=key, expires_at=now + REMEMBER))
+        except IntegrityError:
+            return False
+        return True
+
+    def seen(self, key: str, now: datetime) -> bool:
+        """Whether `key` was recorded and is still within the window (records nothing)."""
+        with session_scope(self.engine) as session:
+            row = session.get(SlackRequestSeen, key[:MAX_KEY])
+            return row is not None and row.expires_at >= now
