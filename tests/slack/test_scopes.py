@@ -11,7 +11,7 @@ import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.deliver.senders import CannotVerify, SendError, SlackSender
+from bot.deliver.senders import SendError, SlackSender, TokenError
 from bot.fakes.slack import BOT_TOKEN, FakeSlack
 from bot.fakes.slack.scopes import BY_CONVERSATION, all_methods, manifest_scopes, needed_scopes
 from bot.slack.app import BOT_SCOPES
@@ -76,7 +76,9 @@ def test_without_im_history_a_crashed_send_cannot_be_verified(
 ) -> None:
     sender = SlackSender(BOT_TOKEN, base_url=without_im_history.base_url, rate_per_s=100)
     sender.send("U0001", blocks=[], text="picks", key="U0001:2026-W48")
-    with pytest.raises(CannotVerify, match="missing_scope"):
+    # Without im:history the lookup is refused like Slack does; missing_scope is a token-level
+    # error (issue 16): the run stops with the row still "sending", never a blind resend.
+    with pytest.raises(TokenError, match="missing_scope"):
         sender.find_sent("U0001", "U0001:2026-W48")
 
 
