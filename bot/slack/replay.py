@@ -35,9 +35,7 @@ class ReplayGuard:
         key = key[:MAX_KEY]
         try:
             with session_scope(self.engine) as session:
-                session.exec(  # type: ignore[call-overload]
-                    delete(SlackRequestSeen).where(col(SlackRequestSeen.expires_at) < now)
-                )
+                session.exec(delete(SlackRequestSeen).where(col(SlackRequestSeen.expires_at) < now))
                 session.add(SlackRequestSeen(key=key, expires_at=now + REMEMBER))
         except IntegrityError:
             return False
