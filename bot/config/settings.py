@@ -188,6 +188,24 @@ class ScheduleSettings(BaseModel):
         return days
 
 
+class PeopleSettings(BaseModel):
+    """Mentors, buddies and intros (everything is opt-in per member)."""
+
+    max_mentees: int = Field(default=4, ge=1, le=50)  # active mentees per mentor
+    mentee_active_days: int = Field(default=56, ge=1)  # an opened mentor intro counts this long
+    offer_expires_days: int = Field(default=7, ge=1)  # an unanswered mentor offer lapses
+    buddy_every_weeks: int = Field(default=2, ge=1, le=12)  # buddy rounds per workspace
+    buddy_repeat_days: int = Field(default=180, ge=0)  # never the same pair again within this
+    buddy_interest_days: int = Field(default=7, ge=1)  # "interested in the same week"
+    followup_after_days: int = Field(default=7, ge=1)  # ask "did you meet?" this long after
+    ignored_after_days: int = Field(default=7, ge=1)  # an unanswered follow-up is ignored
+    pause_after_ignored: int = Field(default=3, ge=1)  # consecutive ignored intros -> paused
+    invite_min_merged: int = Field(default=1, ge=1)  # merged PRs before a mentor invitation
+    intros_channel: str = ""  # channel id for member intros; empty = no #intros offers
+    job_hour: int = Field(default=10, ge=0, le=23)  # daily people job, UTC
+    lease_seconds: int = Field(default=600, ge=10)  # a "sending" message older than this
+
+
 class MatchSettings(BaseModel):
     """How picks are chosen: spreading across members, diversity, GitHub profile inference."""
 
@@ -354,6 +372,7 @@ class Settings(BaseSettings):
     digest: DigestSettings = Field(default_factory=DigestSettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     match: MatchSettings = Field(default_factory=MatchSettings)
+    people: PeopleSettings = Field(default_factory=PeopleSettings)
 
     _tz = field_validator("timezone")(_valid_timezone)
 

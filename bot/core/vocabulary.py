@@ -169,3 +169,74 @@ def parse_weekday(word: str) -> Weekday | None:
     low = word.strip().lower()
     day = Weekday._value2member_map_.get(low[:3])
     return day if isinstance(day, Weekday) and low in day.spellings() else None
+
+
+# -- people (mentors, buddies, intros): the buttons of their messages ------------------------
+
+
+class IntroKind(StrEnum):
+    """`Intro.kind`."""
+
+    MENTOR = "mentor"
+    BUDDY = "buddy"
+
+
+class IntroState(StrEnum):
+    """`Intro.state`."""
+
+    OFFERED = "offered"  # a mentor intro offered to the mentee, not answered yet
+    DECLINED = "declined"  # the mentee said "No thanks" (or the offer lapsed)
+    ACCEPTED = "accepted"  # the group DM is queued
+    OPEN = "open"  # the group DM was posted
+    CLOSED = "closed"  # someone said it didn't work out
+
+
+class IntroAnswer(StrEnum):
+    """`IntroSide.answer`: the reply to "did you meet?"."""
+
+    MET = "met"
+    NOT_YET = "not_yet"
+    DIDNT_WORK = "didnt_work"
+
+
+@dataclass(frozen=True)
+class PeopleButton:
+    """A button of a people message: its Slack action id, label, what the message says after."""
+
+    action_id: str
+    label: str
+    note: str
+    style: str | None = None
+
+
+OFFER_YES = PeopleButton(
+    "people_offer_yes", "Yes, introduce us", ":handshake: Done: I opened a group DM.", "primary"
+)
+OFFER_NO = PeopleButton("people_offer_no", "No thanks", "OK, no intro.")
+INVITE_YES = PeopleButton(
+    "people_invite_yes", "Yes, I'll mentor", ":star2: Thanks! You're a mentor now.", "primary"
+)
+INVITE_NO = PeopleButton("people_invite_no", "No thanks", "OK, I won't ask again.")
+POST_YES = PeopleButton("people_post_yes", "Post my intro", ":wave: Posted.", "primary")
+POST_NO = PeopleButton("people_post_no", "No thanks", "OK, nothing posted.")
+ANSWER_BUTTONS: dict[IntroAnswer, PeopleButton] = {
+    IntroAnswer.MET: PeopleButton(
+        "people_met", "Yes", ":tada: Great, thanks for telling me!", "primary"
+    ),
+    IntroAnswer.NOT_YET: PeopleButton(
+        "people_not_yet", "Not yet", "OK. There's no rush; the group DM stays open."
+    ),
+    IntroAnswer.DIDNT_WORK: PeopleButton(
+        "people_didnt_work", "Didn't work out", "Thanks for telling me. I've closed this intro."
+    ),
+}
+ANSWER_BY_ACTION: dict[str, IntroAnswer] = {b.action_id: a for a, b in ANSWER_BUTTONS.items()}
+PEOPLE_BUTTONS: tuple[PeopleButton, ...] = (
+    OFFER_YES,
+    OFFER_NO,
+    INVITE_YES,
+    INVITE_NO,
+    POST_YES,
+    POST_NO,
+    *ANSWER_BUTTONS.values(),
+)

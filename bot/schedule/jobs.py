@@ -1,4 +1,4 @@
-"""The scheduled jobs' bodies: crawl, digest tick, cleanup (APScheduler logs their errors).
+"""The scheduled jobs' bodies: crawl, digest tick, cleanup, people (APScheduler logs errors).
 
 Crawl and digest run inside `bot.logs.run_context`, so every log line carries their run id.
 The crawl's stages are imported when it runs: an idle `serve` does not hold PyGithub.
@@ -10,7 +10,7 @@ import ctypes
 import ctypes.util
 import gc
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -20,6 +20,13 @@ from sqlalchemy.engine import Engine
 from bot.config import Settings
 from bot.deliver import ledger
 from bot.deliver.digest import DigestReport, run_digest
+from bot.deliver.intros import (
+    DeliverReport,
+    GroupOpener,
+    console_group_opener,
+    deliver_pending,
+    slack_group_opener,
+)
 from bot.deliver.senders import Sender
 from bot.logs import run_context
 from bot.schedule.crawl_lock import CrawlRunning, exclusive_crawl
@@ -147,10 +154,41 @@ def cleanup_job(engine: Engine, now: datetime | None = None) -> int:
     return expired
 
 
+def people_job(
+    engine: Engine,
+    settings: Settings,
+    sender: Sender,
+    opener: GroupOpener | None = None,
+    *,
+    now: datetime | None = None,
+) -> DeliverReport:
+    """The daily people pass (offers lapse, mentor invitations, buddy rounds when due,
+    follow-ups, pauses), then every queued people message is delivered once."""
+    from bot.people.run import run_pass
+
+    now = now or datetime.now(UTC)  # the job's one clock reading
+    if opener is None:
+        client = getattr(sender, "client", None)
+        opener = slack_group_opener(client) if client is not None else console_group_opener
+    with run_context("people"):
+        report = run_pass(engine, settings, now)
+        log.info(
+            "people_pass",
+            teams=report.teams,
+            buddy_intros=report.buddy_intros,
+            followups=report.followups,
+            paused=len(report.paused),
+            invitations=report.invitations,
+        )
+        lease = timedelta(seconds=settings.people.lease_seconds)
+        return deliver_pending(engine, sender, opener, now=now, lease=lease)
+
+
 def default_jobs(engine: Engine, settings: Settings, sender: Sender, stop: threading.Event) -> Jobs:
     """The production jobs bound to this engine, settings and sender."""
     return Jobs(
         crawl=lambda: crawl_job(engine, settings),
         digest_tick=lambda: digest_job(engine, settings, sender, stop),
         cleanup=lambda: cleanup_job(engine),
+        people=lambda: people_job(engine, settings, sender),
     )

@@ -5,7 +5,9 @@
   DST gap or overlap of `timezone` is refused with a `ScheduleError`;
 - `digest_tick`: every `schedule.digest_tick_minutes`, sends digests whose local time has come
   (and runs once right after this process becomes leader, so a takeover catches up at once);
-- `cleanup`: daily at `cleanup_hour`:30 (same trigger), expires ledger rows never sent.
+- `cleanup`: daily at `cleanup_hour`:30 (same trigger), expires ledger rows never sent;
+- `people`: daily at `people.job_hour`:15 UTC, buddy rounds (on their own cadence), follow-ups,
+  pauses, mentor invitations, then delivers queued people messages.
 
 Jobs get a stop signal that is set when the service stops *or* this process stops leading
 (deposed, or its lease ran out while frozen): a running digest ends after the message in
@@ -39,6 +41,7 @@ from bot.schedule.triggers import WallClockTrigger, check_wall_time, weekdays
 log = structlog.get_logger(__name__)
 
 CRAWL_JOB, DIGEST_JOB, CLEANUP_JOB = "crawl", "digest_tick", "cleanup"
+PEOPLE_JOB = "people"
 
 
 @dataclass
@@ -48,6 +51,7 @@ class Jobs:
     crawl: Callable[[], object]
     digest_tick: Callable[[], object]
     cleanup: Callable[[], object]
+    people: Callable[[], object] | None = None  # mentors/buddies/follow-ups (daily, UTC)
 
 
 # The jobs, or a factory that builds them around the stop signal the service hands out.
@@ -105,6 +109,14 @@ def build_scheduler(
         name="ledger cleanup",
         replace_existing=True,
     )
+    if jobs.people is not None:
+        scheduler.add_job(
+            jobs.people,
+            WallClockTrigger(settings.people.job_hour, 15, ZoneInfo("UTC"), weekdays("*")),
+            id=PEOPLE_JOB,
+            name="people: buddy rounds, follow-ups, intros",
+            replace_existing=True,
+        )
     return scheduler
 
 

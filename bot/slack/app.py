@@ -48,6 +48,7 @@ from bot.slack.home import (
     save_profile,
 )
 from bot.slack.install_store import SqlInstallationStore, SqlOAuthStateStore
+from bot.slack.people import after_interest, register_people
 from bot.slack.picks_queue import PicksQueue, PicksRequest
 from bot.slack.tenancy import require_workspace
 from bot.slack.token_box import TokenBox
@@ -67,6 +68,7 @@ BOT_SCOPES = [
     "groups:read",
     "users:read",
     "usergroups:read",
+    "mpim:write",
 ]
 LAZY_WORKERS = 4  # work after the ack (DB updates, Home, card updates); picks have their own
 # single batching worker (bot.slack.picks_queue) so CPU-heavy matching never starves the acks
@@ -298,6 +300,8 @@ def register(
                 respond(text=text, blocks=blocks, replace_original=True)
         except SlackApiError as exc:
             log.warning("updating a pick card failed: %s", exc.response.get("error"))
+        if FEEDBACK_KIND[action_id] == FeedbackKind.INTERESTED:  # a mentor for this repo?
+            after_interest(engine, settings, client, team_id, click.member_id, issue_id, now)
         if (
             FEEDBACK_KIND[action_id] == FeedbackKind.ALREADY_TAKEN
         ):  # after the card: GitHub may be slow
@@ -328,6 +332,7 @@ def register(
         respond(text="OK, nothing was deleted.", replace_original=True)
 
     app.action(ACTION_FORGET_CONFIRM)(ack=just_ack, lazy=[forget_confirmed])
+    register_people(app, settings, engine, clock)  # mentor/buddy/intro buttons
     app.action(ACTION_FORGET_CANCEL)(ack=just_ack, lazy=[forget_cancelled])
 
     # -- App Home --------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from zoneinfo import available_timezones
 
 from bot.core.vocabulary import Level, parse_level, parse_weekday
+from bot.slack import people_commands as pc
 from bot.slack.escape import mrkdwn_escape
 
 LEVELS: tuple[str, ...] = tuple(level.value for level in Level)
@@ -32,6 +33,7 @@ USAGE = {
     "digest": "`/matchmaker digest weekly mon 09:00 Europe/Berlin` or `/matchmaker digest off`",
     "status": "`/matchmaker status`",
     "forget": "`/matchmaker forget` (asks for confirmation, then deletes everything about you)",
+    **pc.USAGE,
     "lists": "`/matchmaker lists` (admins)",
     "crawl": "`/matchmaker crawl now` (admins)",
     "stats": "`/matchmaker stats` (admins)",
@@ -165,12 +167,23 @@ Command = (
     | AdminLists
     | AdminCrawl
     | AdminStats
+    | pc.PeopleCommand
     | Invalid
     | Unknown
 )
 
 # Commands that only read or only answer; everything else writes to the database.
-READ_ONLY = (Help, ShowStack, ShowLevel, ShowGitHub, ShowDigest, Status, Invalid, Unknown)
+READ_ONLY = (
+    Help,
+    ShowStack,
+    ShowLevel,
+    ShowGitHub,
+    ShowDigest,
+    Status,
+    *pc.READ_ONLY,
+    Invalid,
+    Unknown,
+)
 # Commands that change the profile shown in the App Home.
 PROFILE_CHANGES = (SetStack, SetLevel, SetGitHub, SetDigest)
 
@@ -231,6 +244,8 @@ def _level(rest: str) -> Command:
 def parse_github_login(text: str) -> str | None:
     """A GitHub login from `login`, `@login` or `https://github.com/login`, else None."""
     candidate = text.strip()
+    if candidate.startswith("<") and candidate.endswith(">"):  # Slack's escaped link form
+        candidate = candidate[1:-1].split("|", 1)[0]
     url = _GITHUB_URL.match(candidate)
     if url:
         candidate = url.group(1)
@@ -332,3 +347,16 @@ _PARSERS = {
     "crawl": _crawl,
     "stats": _no_args(AdminStats(), "stats"),
 }
+
+
+def _people(name: str):  # type: ignore[no-untyped-def]
+    def parse_it(rest: str) -> Command:
+        try:
+            return pc.PARSERS[name](rest)
+        except pc.BadInput as exc:
+            return Invalid(name, str(exc))
+
+    return parse_it
+
+
+_PARSERS.update({name: _people(name) for name in pc.PARSERS})

@@ -210,7 +210,11 @@ def execute(command: c.Command, ctx: CommandContext) -> Reply:
         )
     ):
         return Reply(text="Only workspace admins can do that.")
-    handler = _HANDLERS[type(command)]
+    handler = _HANDLERS.get(type(command))
+    if handler is None:
+        from bot.slack.people import PEOPLE_HANDLERS  # imports this module: load it on use
+
+        handler = PEOPLE_HANDLERS[type(command)]
     return handler(command, ctx)
 
 
@@ -257,15 +261,19 @@ def _set_stack(command: c.SetStack, ctx: CommandContext) -> Reply:
             text=f"I didn't recognise any language or topic in that ({unknown or 'nothing'}). "
             f"Try {c.USAGE['stack']}"
         )
+    from bot.people.posts import offer_blocks
+
     with session_scope(ctx.engine) as session:
         member = _member(session, ctx)
+        first_stack = not member.stack_text
         set_stack(member, command.text, stack.languages, stack.topics)
         session.add(member)
         summary = stack_summary(member)
+        offer = offer_blocks(session, ctx.settings, member, first_stack=first_stack)
     text = f"Saved. Your stack: {summary}."
     if unknown:
         text += f" I didn't recognise {unknown}; it is ignored."
-    return Reply(text=text)
+    return Reply(text=text, blocks=[section(text), *offer] if offer else None)
 
 
 def _show_level(command: c.ShowLevel, ctx: CommandContext) -> Reply:
@@ -448,7 +456,8 @@ def _status(command: c.Status, ctx: CommandContext) -> Reply:
 def _forget(command: c.Forget, ctx: CommandContext) -> Reply:
     text = (
         "This deletes everything I store about you: stack, level, GitHub login, digest "
-        "settings, picks and feedback. Sure?"
+        "settings, picks and feedback, mentor and buddy settings, your do-not-pair list and "
+        "your intros. Sure?"
     )
     confirm = button("Yes, delete everything", ACTION_FORGET_CONFIRM, "forget", style="danger")
     cancel = button("Cancel", ACTION_FORGET_CANCEL, "cancel")
@@ -514,6 +523,10 @@ def _stats(command: c.AdminStats, ctx: CommandContext) -> Reply:
 
     everyone = is_operator(ctx.settings, ctx.team_id, ctx.user_id)
     text = stats_text(ctx.engine, ctx.settings, ctx.now, None if everyone else ctx.team_id)
+    from bot.people.stats import people_stats
+
+    with session_scope(ctx.engine) as session:  # people figures: always this workspace's own
+        text += "\n" + "\n".join(people_stats(session, ctx.team_id).lines())
     return Reply(text="Matchmaker stats", blocks=[section(text)])
 
 

@@ -205,8 +205,10 @@ def describe_schedule(member: Member) -> str:
 
 def forget_member(session: Session, member: Member) -> dict[str, int]:
     """Delete everything stored about a member; returns how many rows of each kind went."""
+    from bot.people.prefs import forget_people
+
     assert member.id is not None
-    counts = {}
+    counts = forget_people(session, member)
     counts["feedback"] = session.exec(
         delete(Feedback).where(col(Feedback.member_id) == member.id)
     ).rowcount

@@ -362,3 +362,121 @@ class SlackRequestSeen(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=200)
     expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
+
+
+# -- people: mentors, buddies, intros (issue 20; written by bot.people and bot.deliver.intros) --
+
+
+class PeoplePrefs(SQLModel, table=True):
+    """A member's opt-ins for people features; no row means everything off (written by slack)."""
+
+    __tablename__ = "people_prefs"
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=40, index=True)
+    member_id: int = Field(foreign_key="member.id", unique=True, index=True)
+    mentor: bool = False
+    mentor_paused: bool = False
+    mentor_scope: list[str] | None = json_column()  # "owner/name" or topic terms; empty = merged
+    buddies: bool = False
+    intro_post: str | None = Field(default=None, max_length=10)  # None never asked | yes | no
+    paused: bool = False  # after too many ignored intros; `buddies on`/`mentor on` resumes
+    ignored_intros: int = 0  # consecutive intros whose follow-up went unanswered
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class NoPair(SQLModel, table=True):
+    """A member's private do-not-pair entry: never introduce them to `other_user_id`."""
+
+    __tablename__ = "no_pair"
+    __table_args__ = (UniqueConstraint("member_id", "other_user_id", name="uq_no_pair"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=40, index=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    other_user_id: str = Field(max_length=40)  # a Slack user id of the same workspace
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Intro(SQLModel, table=True):
+    """An introduction of two members of one workspace: mentor <-> mentee or two buddies.
+
+    `member_a_id` is the mentee (mentor intros) or the lower member id (buddies); `pair_key`
+    is "low:high" of the two member ids, for repeat avoidance.
+    """
+
+    __tablename__ = "intro"
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=40, index=True)
+    kind: str = Field(max_length=10)  # mentor | buddy
+    pair_key: str = Field(max_length=60, index=True)
+    member_a_id: int = Field(foreign_key="member.id", index=True)
+    member_b_id: int = Field(foreign_key="member.id", index=True)
+    repository_id: int | None = Field(default=None, foreign_key="repository.id")
+    issue_id: int | None = Field(default=None, foreign_key="issue.id")
+    topic: str | None = Field(default=None, max_length=100)
+    # offered | declined | accepted (group DM queued) | open (posted) | closed
+    state: str = Field(default="offered", max_length=20)
+    dedupe_key: str = Field(unique=True, max_length=120)
+    channel: str | None = Field(default=None, max_length=40)  # the group DM
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    opened_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class IntroSide(SQLModel, table=True):
+    """One member's side of an intro: the follow-up asked of them and their answer."""
+
+    __tablename__ = "intro_side"
+    __table_args__ = (UniqueConstraint("intro_id", "member_id", name="uq_intro_side"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=40, index=True)
+    intro_id: int = Field(foreign_key="intro.id", index=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    followup_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # asked "did you meet?"
+    answer: str | None = Field(default=None, max_length=20)  # met | not_yet | didnt_work
+    answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    ignored: bool = False  # the follow-up went unanswered (counted once)
+
+
+class PeopleMessage(SQLModel, table=True):
+    """The people ledger: every offer, intro, follow-up and notice, sent at most once.
+
+    pending -> sending (claimed) -> sent | failed; a "sending" row left by a crash is
+    re-claimed after the lease and resolved by asking Slack whether it was posted.
+    """
+
+    __tablename__ = "people_message"
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=40, index=True)
+    dedupe_key: str = Field(unique=True, max_length=160)
+    kind: str = Field(max_length=30)
+    member_id: int | None = Field(default=None, foreign_key="member.id", index=True)
+    intro_id: int | None = Field(default=None, foreign_key="intro.id", index=True)
+    target: str | None = Field(default=None, max_length=40)  # user id (DM) or channel id
+    users: list[str] | None = json_column()  # group DM members (conversations.open)
+    text: str = Field(default="", sa_column=Column(Text, nullable=False))
+    blocks: list[dict[str, Any]] | None = json_column()
+    state: str = Field(default="pending", max_length=20, index=True)
+    attempts: int = 0
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    channel: str | None = Field(default=None, max_length=40)
+    slack_ts: str | None = Field(default=None, max_length=40)
+    error: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class BuddyRound(SQLModel, table=True):
+    """One buddy-pairing round of a workspace (at most one per ISO week)."""
+
+    __tablename__ = "buddy_round"
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=40, index=True)
+    round_key: str = Field(unique=True, max_length=80)  # "<team>:<ISO week>"
+    ran_at: datetime = Field(sa_type=UTCDateTime)
+    pairs: int = 0
