@@ -54,7 +54,9 @@ def member(engine: Engine, user_id: str, team_id: str = "T1", **fields) -> int:
 def interested(engine: Engine, member_id: int, issue_id: int, at: datetime = NOW) -> None:
     """An Interested click of `member_id` on `issue_id`."""
     with session_scope(engine) as session:
-        session.add(Feedback(member_id=member_id, issue_id=issue_id, kind="interested", created_at=at))
+        session.add(
+            Feedback(member_id=member_id, issue_id=issue_id, kind="interested", created_at=at)
+        )
 
 
 def get(engine: Engine, model, member_id: int):  # type: ignore[no-untyped-def]
