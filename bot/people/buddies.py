@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 
 from bot.config.settings import Settings
 from bot.core.vocabulary import FeedbackKind, IntroKind, IntroState
-from bot.people.mentors import open_intro, pair_key
+from bot.people.mentors import introduced_pairs, open_intro, pair_key
 from bot.people.prefs import blocked_pairs
 from bot.store.models import (
     BuddyRound,
@@ -115,19 +115,6 @@ def _topic_groups(session: Session, by_repo: Mapping[int, Iterable[int]]) -> dic
     return by_topic
 
 
-def recent_pairs(session: Session, settings: Settings, team_id: str, now: datetime) -> set[str]:
-    """Pair keys of the workspace introduced (any kind) within the repeat period."""
-    since = now - timedelta(days=settings.people.buddy_repeat_days)
-    rows = session.exec(
-        select(Intro.pair_key).where(
-            Intro.team_id == team_id,
-            col(Intro.created_at) >= since,
-            col(Intro.state) != IntroState.DECLINED.value,
-        )
-    ).all()
-    return set(rows)
-
-
 def _claim_round(session: Session, team_id: str, key: str, now: datetime) -> int | None:
     table = BuddyRound.__table__  # type: ignore[attr-defined]
     dialect = session.get_bind().dialect.name
@@ -151,7 +138,7 @@ def run_round(session: Session, settings: Settings, team_id: str, now: datetime)
         return None
     by_repo = _interests(session, settings, team_id, now)
     blocked = set(blocked_pairs(session, team_id))
-    for recent in recent_pairs(session, settings, team_id, now):
+    for recent in introduced_pairs(session, settings, team_id, now):
         low, _, high = recent.partition(":")
         blocked.add(frozenset((int(low), int(high))))
     groups: list[tuple[int | None, str | None, Sequence[int]]] = [

@@ -80,6 +80,19 @@ def active_mentees(
     return int(session.exec(query).one())
 
 
+def introduced_pairs(session: Session, settings: Settings, team_id: str, now: datetime) -> set[str]:
+    """Pair keys of the workspace introduced (any kind, not declined) in the repeat period."""
+    since = now - timedelta(days=settings.people.buddy_repeat_days)
+    rows = session.exec(
+        select(Intro.pair_key).where(
+            Intro.team_id == team_id,
+            col(Intro.created_at) >= since,
+            col(Intro.state) != IntroState.DECLINED.value,
+        )
+    ).all()
+    return set(rows)
+
+
 def find_mentor(
     session: Session, settings: Settings, mentee: Member, repo: Repository, now: datetime
 ) -> tuple[Member, int] | None:
@@ -104,10 +117,13 @@ def find_mentor(
         return None
     merged = merged_pr_counts(session, mentee.team_id)
     topics = repo_topics(session, repo)
+    known = introduced_pairs(session, settings, mentee.team_id, now)
     best: tuple[int, int, int, Member] | None = None
     for prefs, mentor in candidates:
         assert mentor.id is not None
         count = merged.get((mentor.id, repo.id), 0)
+        if pair_key(mentee.id, mentor.id) in known:
+            continue  # they were introduced already (as buddies or for another repository)
         if not in_scope(prefs, repo, topics, count) or is_blocked(session, mentee, mentor):
             continue
         load = active_mentees(session, settings, mentor.id, now)

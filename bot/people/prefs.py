@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import delete, or_
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from bot.store.models import Intro, IntroSide, Member, NoPair, PeopleMessage, PeoplePrefs
@@ -22,11 +24,26 @@ def get_prefs(session: Session, member: Member) -> PeoplePrefs | None:
 def ensure_prefs(session: Session, member: Member, now: datetime) -> PeoplePrefs:
     """The member's opt-ins row, created (everything off) on first use."""
     prefs = get_prefs(session, member)
-    if prefs is None:
-        assert member.id is not None
-        prefs = PeoplePrefs(team_id=member.team_id, member_id=member.id, updated_at=now)
-        session.add(prefs)
-        session.flush()
+    if prefs is not None:
+        return prefs
+    assert member.id is not None
+    table = PeoplePrefs.__table__  # type: ignore[attr-defined]
+    dialect = session.get_bind().dialect.name
+    insert = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+    session.execute(  # two clicks at once: one row, no error
+        insert.values(
+            team_id=member.team_id,
+            member_id=member.id,
+            mentor=False,
+            mentor_paused=False,
+            buddies=False,
+            paused=False,
+            ignored_intros=0,
+            updated_at=now,
+        ).on_conflict_do_nothing(index_elements=["member_id"])
+    )
+    prefs = get_prefs(session, member)
+    assert prefs is not None
     return prefs
 
 

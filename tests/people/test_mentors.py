@@ -226,3 +226,21 @@ def test_members_with_merged_prs_are_invited_once(engine, settings, outbox):
         assert mentors.accept_invite(session, session.get(Member, grace), 1, NOW) == "org0/db0"
         kinds = session.exec(select(PeopleMessage.kind)).all()
     assert kinds == ["mentor_invite"]
+
+
+def test_no_mentor_offer_to_someone_already_introduced(engine, settings):
+    from bot.people.run import run_pass
+    from tests.people.people_world import interested
+
+    issues = seed_world(engine, repos=2)
+    mentor_id = _mentor(engine, "UMENTOR", scope=("org0/db0", "org1/db1"))
+    mentee = member(engine, "UA1")
+    for who in (mentor_id, mentee):
+        with session_scope(engine) as session:
+            prefs.set_buddies(session, session.get(Member, who), True, NOW)
+        interested(engine, who, issues[0])
+    run_pass(engine, settings, NOW)  # buddies first
+    assert _offer(engine, settings, mentee, issues[4]) is None  # the mentor already knows them
+    other = member(engine, "UA2")
+    assert _offer(engine, settings, other, issues[4]) is not None
+    assert _offer(engine, settings, other, issues[0]) is None  # nor twice for two repositories
