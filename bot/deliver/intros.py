@@ -3,8 +3,10 @@
 `enqueue` writes a `PeopleMessage` under a unique key in the caller's transaction (a second
 enqueue of the same key does nothing). `deliver_pending` claims a row, opens the group DM if the
 message has several users, posts it tagged with its key, and marks it sent. A row left in
-"sending" by a crash is re-claimed after the lease and first looked up in Slack, so a message
-that did go out is never posted again.
+"sending" by a crash is re-claimed after the lease: if the crash came before `chat.postMessage`
+(`post_started_at` unset) it is simply sent; otherwise it is first looked up in the channel's
+history and posted only if it is not there. When Slack can't tell (no history scope), the row is
+marked failed rather than risk a second copy.
 """
 
 from __future__ import annotations
@@ -161,6 +163,14 @@ def _finish(
             )
 
 
+def _mark(engine: Engine, message: PeopleMessage, **values: Any) -> None:
+    """Record progress of a claimed row in its own transaction (visible after a crash)."""
+    with session_scope(engine) as session:
+        session.execute(
+            update(PeopleMessage).where(col(PeopleMessage.id) == message.id).values(**values)
+        )
+
+
 def _deliver_one(
     engine: Engine,
     sender: Sender,
@@ -184,17 +194,12 @@ def _deliver_one(
         channel = message.channel or message.target
         if not channel and message.users:
             channel = opener(message.users)
-            with session_scope(engine) as session:
-                session.execute(
-                    update(PeopleMessage)
-                    .where(col(PeopleMessage.id) == message.id)
-                    .values(channel=channel)
-                )
+            _mark(engine, message, channel=channel)
         if not channel:
             _finish(engine, message, FAILED, now, error="no_target")
             report.failed += 1
             return
-        if was_sending:
+        if was_sending and message.post_started_at is not None:  # it may have been posted
             try:
                 found = sender.find_sent(channel, message.dedupe_key)
             except CannotVerify as exc:  # never risk a second copy
@@ -205,6 +210,7 @@ def _deliver_one(
                 _finish(engine, message, SENT, now, channel=found.channel, slack_ts=found.ts)
                 report.found += 1
                 return
+        _mark(engine, message, post_started_at=now)
         sent = sender.send(
             channel, blocks=message.blocks or [], text=message.text, key=message.dedupe_key
         )

@@ -463,6 +463,8 @@ class PeopleMessage(SQLModel, table=True):
     state: str = Field(default="pending", max_length=20, index=True)
     attempts: int = 0
     claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # set just before chat.postMessage: a crashed row without it was certainly not posted
+    post_started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     channel: str | None = Field(default=None, max_length=40)
     slack_ts: str | None = Field(default=None, max_length=40)
     error: str | None = Field(default=None, max_length=500)

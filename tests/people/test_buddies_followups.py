@@ -309,3 +309,30 @@ def test_enqueue_twice_with_one_key_queues_once(engine):
         kwargs = dict(team_id="T1", key="k:1", kind="x", text="hi", blocks=[], now=NOW)
         assert ledger.enqueue(session, member_id=member_id, target="UAAA", **kwargs)
         assert not ledger.enqueue(session, member_id=member_id, target="UAAA", **kwargs)
+
+
+def test_a_crashed_post_that_slack_cannot_verify_is_never_sent_twice(
+    engine, settings, outbox, monkeypatch
+):
+    from bot.deliver.senders import CannotVerify
+
+    issues = seed_world(engine, repos=1)
+    a, b = _buddy(engine, "UAAA"), _buddy(engine, "UBBB")
+    interested(engine, a, issues[0])
+    interested(engine, b, issues[0])
+    run_pass(engine, settings, NOW)
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("killed during chat.postMessage")
+
+    def unknown(*args, **kwargs):
+        raise CannotVerify("missing_scope")
+
+    monkeypatch.setattr(outbox.sender, "send", crash)
+    with pytest.raises(RuntimeError):
+        outbox.deliver(engine, NOW)
+    monkeypatch.undo()
+    monkeypatch.setattr(outbox.sender, "find_sent", unknown)
+    report = outbox.deliver(engine, NOW + timedelta(minutes=11))
+    assert report.failed == 1 and report.sent == 0 and outbox.texts_to("GAAABBB") == []
+    assert _group_message(engine).state == "failed"

@@ -160,6 +160,7 @@ def upgrade() -> None:
         sa.Column("state", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("claimed_at", bot.store.types.UTCDateTime(), nullable=True),
+        sa.Column("post_started_at", bot.store.types.UTCDateTime(), nullable=True),
         sa.Column("channel", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
         sa.Column("slack_ts", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
         sa.Column("error", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
