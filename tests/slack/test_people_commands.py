@@ -50,3 +50,9 @@ def test_a_mistyped_people_command_is_suggested():
 def test_people_parsers_never_raise(word, rest):
     parsed = c.parse(f"{word} {rest}")
     assert isinstance(parsed, (*pc.PeopleCommand.__args__, c.Invalid))
+
+
+def test_escaped_links_from_slack_still_parse_as_github_logins():
+    # should_escape: true (for @mentions) makes Slack wrap typed links in <…>
+    assert c.parse("github <https://github.com/ada-l|github.com/ada-l>") == c.SetGitHub("ada-l")
+    assert c.parse("github <https://github.com/ada-l>") == c.SetGitHub("ada-l")
