@@ -20,8 +20,6 @@ import structlog
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import and_, or_, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -29,6 +27,7 @@ from bot.core.vocabulary import IntroState
 from bot.deliver.senders import CannotVerify, Sender, SendError
 from bot.store.db import session_scope
 from bot.store.models import Intro, PeopleMessage
+from bot.store.upsert import insert_for
 
 log = structlog.get_logger(__name__)
 
@@ -77,8 +76,7 @@ def enqueue(
 ) -> bool:
     """Queue a message under `key`; False when that key was queued before (nothing written)."""
     table = PeopleMessage.__table__  # type: ignore[attr-defined]
-    dialect = session.get_bind().dialect.name
-    insert = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+    insert = insert_for(session, PeopleMessage)
     statement = (
         insert.values(
             team_id=team_id,

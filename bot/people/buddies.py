@@ -14,8 +14,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from bot.config.settings import Settings
@@ -31,6 +29,7 @@ from bot.store.models import (
     PeoplePrefs,
     Repository,
 )
+from bot.store.upsert import insert_for
 
 
 @dataclass(frozen=True)
@@ -117,8 +116,7 @@ def _topic_groups(session: Session, by_repo: Mapping[int, Iterable[int]]) -> dic
 
 def _claim_round(session: Session, team_id: str, key: str, now: datetime) -> int | None:
     table = BuddyRound.__table__  # type: ignore[attr-defined]
-    dialect = session.get_bind().dialect.name
-    insert = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+    insert = insert_for(session, BuddyRound)
     statement = (
         insert.values(team_id=team_id, round_key=key, ran_at=now, pairs=0)
         .on_conflict_do_nothing(index_elements=["round_key"])

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_
+from sqlalchemy import ColumnElement, func, or_
 from sqlmodel import Session, col, select
 
 from bot.config.settings import Settings
@@ -55,7 +55,7 @@ def in_scope(prefs: PeoplePrefs, repo: Repository, topics: set[str], merged: int
     return repo.full_name.lower() in scope or bool(scope & topics)
 
 
-def active_clause(settings: Settings, now: datetime):  # type: ignore[no-untyped-def]
+def active_clause(settings: Settings, now: datetime) -> ColumnElement[bool]:
     """Mentor intros that take one of the mentor's places now."""
     people = settings.people
     return or_(
@@ -111,7 +111,7 @@ def find_mentor(
             col(PeoplePrefs.member_id) != mentee.id,
         )
         .order_by(col(PeoplePrefs.id))
-        .with_for_update(of=PeoplePrefs)  # type: ignore[arg-type]
+        .with_for_update(of=PeoplePrefs)
     ).all()
     if not candidates:
         return None

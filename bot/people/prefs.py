@@ -9,11 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import delete, or_
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from bot.store.models import Intro, IntroSide, Member, NoPair, PeopleMessage, PeoplePrefs
+from bot.store.upsert import insert_for
 
 
 def get_prefs(session: Session, member: Member) -> PeoplePrefs | None:
@@ -27,9 +26,7 @@ def ensure_prefs(session: Session, member: Member, now: datetime) -> PeoplePrefs
     if prefs is not None:
         return prefs
     assert member.id is not None
-    table = PeoplePrefs.__table__  # type: ignore[attr-defined]
-    dialect = session.get_bind().dialect.name
-    insert = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+    insert = insert_for(session, PeoplePrefs)
     session.execute(  # two clicks at once: one row, no error
         insert.values(
             team_id=member.team_id,
@@ -135,7 +132,7 @@ def add_nopair(session: Session, member: Member, other_user_id: str, now: dateti
 
 def remove_nopair(session: Session, member: Member, other_user_id: str) -> bool:
     """Take `other_user_id` off the member's list; False if they weren't on it."""
-    result = session.exec(  # type: ignore[call-overload]
+    result = session.exec(
         delete(NoPair).where(
             col(NoPair.member_id) == member.id, col(NoPair.other_user_id) == other_user_id
         )
@@ -164,7 +161,7 @@ def blocked_pairs(session: Session, team_id: str) -> set[frozenset[int]]:
         )
         .where(NoPair.team_id == team_id)
     ).all()
-    return {frozenset((a, b)) for a, b in rows if a != b}
+    return {frozenset((a, b)) for a, b in rows if b is not None and a != b}
 
 
 def is_blocked(session: Session, first: Member, second: Member) -> bool:
