@@ -3,8 +3,8 @@
 Opt-ins per member (people_prefs), private do-not-pair lists, intros with their two sides
 (follow-up answers), buddy rounds, and the people message ledger. New tables only.
 
-Revision ID: 0004_issue20
-Revises: 0003_issue16
+Revision ID: 0006_issue20
+Revises: 0005_issue17
 Create Date: 2026-12-01 20:52:18.753035
 """
 
@@ -16,8 +16,8 @@ from alembic import op
 
 import bot.store.types
 
-revision: str = "0004_issue20"
-down_revision: str | None = "0003_issue16"
+revision: str = "0006_issue20"
+down_revision: str | None = "0005_issue17"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
