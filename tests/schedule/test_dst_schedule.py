@@ -79,4 +79,5 @@ def test_a_time_in_a_dst_gap_or_overlap_is_refused_clearly(zone, hour, problem):
 def test_utc_and_times_outside_transitions_are_accepted():
     for zone, hour in (("UTC", 2), ("Europe/Berlin", 3), ("America/New_York", 3)):
         settings = load_settings(timezone=zone, schedule={"crawl_hour": hour})
-        build_scheduler(settings, jobs(), now=datetime(2026, 12, 1, tzinfo=UTC))
+        scheduler = build_scheduler(settings, jobs(), now=datetime(2026, 12, 1, tzinfo=UTC))
+        assert len(scheduler.get_jobs()) >= 3, zone  # crawl, digest and cleanup are scheduled
