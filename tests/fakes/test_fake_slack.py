@@ -181,3 +181,25 @@ def test_views_publish_refuses_more_than_100_blocks(client):
 def test_wait_for_times_out_with_a_clear_message(fake):
     with pytest.raises(TimeoutError, match=r"chat\.update: 0 of 1"):
         fake.wait_for("chat.update", timeout=0.1)
+
+
+def test_group_dm_needs_mpim_write_and_gets_a_group_id():
+    """Slack opens a multi-person DM (an mpim: G… id) for several users, which takes mpim:write;
+    im:write alone opens only 1:1 DMs."""
+    with FakeSlack(scopes=["chat:write", "im:write"]) as fake:
+        client = WebClient(token=BOT_TOKEN, base_url=fake.base_url)
+        assert client.conversations_open(users="U1")["channel"]["id"].startswith("D")
+        with pytest.raises(SlackApiError) as refused:
+            client.conversations_open(users="U1,U2")
+        assert refused.value.response["error"] == "missing_scope"
+        assert refused.value.response["needed"] == "mpim:write"
+    with FakeSlack(scopes=["chat:write", "mpim:write"]) as fake:
+        client = WebClient(token=BOT_TOKEN, base_url=fake.base_url)
+        first = client.conversations_open(users="U1,U2")["channel"]["id"]
+        again = client.conversations_open(users="U2,U1")["channel"]["id"]
+        assert first.startswith("G") and first == again
+        assert client.chat_postMessage(channel=first, text="hello both")["ok"]
+        nine = ",".join(f"U{i}" for i in range(1, 10))
+        with pytest.raises(SlackApiError) as crowded:
+            client.conversations_open(users=nine)
+        assert crowded.value.response["error"] == "too_many_users"

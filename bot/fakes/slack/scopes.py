@@ -1,9 +1,10 @@
 """Which bot-token scopes each Web API method needs (Slack's method reference), and the scopes
 an installed Matchmaker holds: the ones its manifest (config/slack-manifest.yaml) requests.
 
-Methods whose scope depends on the conversation (conversations.history, conversations.info,
-conversations.open) need the scope of that conversation's type: C… public channel, G… private
-channel, D… direct message. Methods mapped to an empty tuple need no scope.
+Methods whose scope depends on the conversation (conversations.history, conversations.info)
+need the scope of that conversation's type: C… public channel, G… private channel or group DM,
+D… direct message. conversations.open needs im:write for one user and mpim:write for several
+(the group DM it opens). Methods mapped to an empty tuple need no scope.
 """
 
 from __future__ import annotations
@@ -42,8 +43,21 @@ def manifest_scopes(path: Path = MANIFEST) -> list[str]:
     return list(data["oauth_config"]["scopes"]["bot"])
 
 
+def _open_scopes(args: dict[str, object]) -> tuple[str, ...]:
+    users = args.get("users")
+    names = users if isinstance(users, list) else str(users or "").split(",")
+    count = len([name for name in names if name])
+    if count == 1:
+        return ("im:write",)
+    if count > 1:
+        return ("mpim:write",)
+    return METHOD_SCOPES["conversations.open"]
+
+
 def needed_scopes(method: str, args: dict[str, object]) -> tuple[str, ...] | None:
     """Scopes that allow `method` with these arguments; None: a method this table lacks."""
+    if method == "conversations.open":
+        return _open_scopes(args)
     if method in BY_CONVERSATION:
         channel = str(args.get("channel", ""))
         table = BY_CONVERSATION[method]

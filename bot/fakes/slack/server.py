@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import itertools
 import json
 import threading
@@ -49,6 +50,8 @@ SIGNING_SECRET = "fake-signing-secret"  # what Slack-like requests to the app ar
 
 # Methods that post a message into a channel (subject to the channel/workspace limits).
 POSTING_METHODS = frozenset({"chat.postMessage"})
+# conversations.open: a group DM holds at most 8 users besides the caller ("too_many_users")
+MPIM_MAX_USERS = 8
 
 
 @dataclass
@@ -535,7 +538,16 @@ class FakeSlack:
             return {"ok": False, "error": "users_list_not_supplied"}
         if any(u in self.missing_users for u in user_ids):
             return {"ok": False, "error": "user_not_found"}
-        return {"ok": True, "channel": {"id": "D" + user_ids[0].lstrip("UW")}}
+        if len(user_ids) == 1:
+            return {"ok": True, "channel": {"id": "D" + user_ids[0].lstrip("UW")}}
+        if len(user_ids) > MPIM_MAX_USERS:
+            return {"ok": False, "error": "too_many_users"}
+        # A group DM (mpim): a G… id, the same one for the same people; the bot is a member.
+        digest = hashlib.sha1(",".join(sorted(set(user_ids))).encode()).hexdigest()[:10]
+        channel = "G" + digest.upper()
+        if self.joined_channels is not None:
+            self.joined_channels.add(channel)
+        return {"ok": True, "channel": {"id": channel, "is_mpim": True}}
 
     def _user(self, user_id: str, team_id: str) -> dict[str, Any]:
         extra = self.users.get(user_id, {})
