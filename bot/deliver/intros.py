@@ -26,7 +26,7 @@ from sqlmodel import Session, col, select
 from bot.core.vocabulary import IntroState
 from bot.deliver.senders import CannotVerify, Sender, SendError
 from bot.store.db import session_scope
-from bot.store.models import Intro, PeopleMessage
+from bot.store.models import Intro, Member, PeopleMessage
 from bot.store.upsert import insert_for
 
 log = structlog.get_logger(__name__)
@@ -96,6 +96,32 @@ def enqueue(
         .returning(table.c.id)
     )
     return session.execute(statement).scalar() is not None
+
+
+def enqueue_dm(
+    session: Session,
+    member: Member,
+    *,
+    key: str,
+    kind: str,
+    message: tuple[str, list[dict[str, Any]]],
+    now: datetime,
+    intro_id: int | None = None,
+) -> bool:
+    """Queue a (text, blocks) message for the member's DM under `key` (see `enqueue`)."""
+    text, blocks = message
+    return enqueue(
+        session,
+        team_id=member.team_id,
+        key=key,
+        kind=kind,
+        text=text,
+        blocks=blocks,
+        now=now,
+        member_id=member.id,
+        intro_id=intro_id,
+        target=member.slack_user_id,
+    )
 
 
 @dataclass

@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 
 from bot.config.settings import Settings
 from bot.core.vocabulary import IntroAnswer, IntroState
-from bot.deliver.intros import enqueue
+from bot.deliver.intros import enqueue_dm
 from bot.people import messages
 from bot.people.prefs import ensure_prefs
 from bot.store.models import Intro, IntroSide, Member, Repository
@@ -44,18 +44,14 @@ def send_followups(session: Session, settings: Settings, team_id: str, now: date
         if member is None or other is None:
             continue
         repo = session.get(Repository, intro.repository_id) if intro.repository_id else None
-        text, blocks = messages.followup(side.id, other, repo)
-        queued += enqueue(
+        queued += enqueue_dm(
             session,
-            team_id=team_id,
+            member,
             key=f"followup:{side.id}",
             kind="followup",
-            text=text,
-            blocks=blocks,
+            message=messages.followup(side.id, other, repo),
             now=now,
-            member_id=member.id,
             intro_id=intro.id,
-            target=member.slack_user_id,
         )
         side.followup_at = now
         session.add(side)
@@ -90,17 +86,13 @@ def count_ignored(session: Session, settings: Settings, team_id: str, now: datet
             prefs.paused = True
             assert member.id is not None
             paused.append(member.id)
-            text, blocks = messages.paused_notice(prefs.ignored_intros)
-            enqueue(
+            enqueue_dm(
                 session,
-                team_id=team_id,
+                member,
                 key=f"paused:{member.id}:{side.id}",
                 kind="paused",
-                text=text,
-                blocks=blocks,
+                message=messages.paused_notice(prefs.ignored_intros),
                 now=now,
-                member_id=member.id,
-                target=member.slack_user_id,
             )
         prefs.updated_at = now
         session.add(prefs)

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 
 from bot.config.settings import Settings
 from bot.core.vocabulary import IntroKind, IntroState
-from bot.deliver.intros import GROUP_INTRO, enqueue
+from bot.deliver.intros import GROUP_INTRO, enqueue, enqueue_dm
 from bot.people import messages
 from bot.people.outcomes import merged_pr_counts
 from bot.people.prefs import add_mentor_repo, get_prefs, is_blocked
@@ -172,18 +172,14 @@ def offer_mentor(
     session.add(intro)
     session.flush()
     assert intro.id is not None
-    text, blocks = messages.mentor_offer(intro.id, mentor, merged, repo, issue)
-    enqueue(
+    enqueue_dm(
         session,
-        team_id=mentee.team_id,
+        mentee,
         key=f"offer:{intro.id}",
         kind="mentor_offer",
-        text=text,
-        blocks=blocks,
+        message=messages.mentor_offer(intro.id, mentor, merged, repo, issue),
         now=now,
-        member_id=mentee.id,
         intro_id=intro.id,
-        target=mentee.slack_user_id,
     )
     return intro
 
@@ -287,17 +283,13 @@ def invite_mentors(session: Session, settings: Settings, team_id: str, now: date
         key = f"invite:{member_id}:{repo_id}"
         if session.exec(select(PeopleMessage.id).where(PeopleMessage.dedupe_key == key)).first():
             continue
-        text, blocks = messages.mentor_invite(repo, count)
-        invited += enqueue(
+        invited += enqueue_dm(
             session,
-            team_id=team_id,
+            member,
             key=key,
             kind="mentor_invite",
-            text=text,
-            blocks=blocks,
+            message=messages.mentor_invite(repo, count),
             now=now,
-            member_id=member_id,
-            target=member.slack_user_id,
         )
     return invited
 
