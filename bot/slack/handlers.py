@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,6 +27,7 @@ from bot.core.availability import (
 )
 from bot.core.clock import utc_clock
 from bot.core.vocabulary import PICK_STATE_LABELS, PickState
+from bot.match.taxonomy import get_taxonomy
 from bot.schedule.crawl_lock import CrawlRunning, exclusive_crawl
 from bot.slack import commands as c
 from bot.slack.admin import is_admin
@@ -82,12 +82,7 @@ class Reply:
 
     text: str
     blocks: list[dict[str, Any]] | None = None
-    then: Callable[[], None] | None = None  # slow follow-up work, started after the reply
-
-    def run_then(self) -> None:
-        """Start the follow-up work (if any) in a background thread."""
-        if self.then is not None:
-            threading.Thread(target=self.then, name="slack-followup", daemon=True).start()
+    then: Callable[[], None] | None = None  # slow follow-up work, run on the pool after the reply
 
     def as_message(self) -> dict[str, Any]:
         """Keyword arguments for `respond()` / `ack()`."""
@@ -189,10 +184,8 @@ def _member(session: Session, ctx: CommandContext) -> Member:
 
 
 def execute(command: c.Command, ctx: CommandContext) -> Reply:
-    """Run a parsed command and return the ephemeral reply (never raises for user errors)."""
-    quick = quick_reply(command)
-    if quick is not None:
-        return quick
+    """Run a parsed command that `quick_reply` did not answer and return the ephemeral reply
+    (never raises for user errors)."""
     from bot.slack.operators import OPERATORS_ONLY, is_operator
 
     if isinstance(command, c.AdminLists | c.AdminCrawl) and not is_operator(
@@ -219,12 +212,7 @@ def execute(command: c.Command, ctx: CommandContext) -> Reply:
 
 
 def _label(term: str) -> str:
-    try:
-        from bot.match.taxonomy import get_taxonomy
-
-        return get_taxonomy().label(term)
-    except Exception:
-        return term
+    return get_taxonomy().label(term)  # the taxonomy parse_stack used when the stack was saved
 
 
 MAX_INFERRED_TERMS = 8

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
+from concurrent.futures import Executor
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -39,6 +40,7 @@ from bot.slack.profile import (
     set_github,
     set_stack,
 )
+from bot.slack.workers import run_later
 from bot.store.db import session_scope
 from bot.store.models import Issue, Member, Pick
 
@@ -217,13 +219,14 @@ def save_profile(
     *,
     now: datetime,
     settings: Settings | None = None,
+    executor: Executor | None = None,
     on_inferred: Callable[[], None] | None = None,
 ) -> dict[str, str]:
     """Validate and store a profile modal submission; returns errors by block_id (empty = ok).
 
-    With `settings`, the stack of a linked GitHub login whose inference is missing, failed or
-    stale is inferred in a background thread (the modal must be acked within 3 s), then
-    `on_inferred()` runs (e.g. to refresh the Home tab).
+    With `settings` and `executor`, the stack of a linked GitHub login whose inference is
+    missing, failed or stale is inferred on `executor` (the modal must be acked within 3 s),
+    then `on_inferred()` runs (e.g. to refresh the Home tab).
     """
     errors: dict[str, str] = {}
     stack_text = _value(values, "stack")
@@ -266,14 +269,11 @@ def save_profile(
         member.timezone = tz
         member.updated_at = now
         session.add(member)
-    if needs_inference and settings is not None and github:
-        threading.Thread(
-            target=infer_in_background,
-            args=(engine, settings, team_id, user_id, github, on_inferred),
-            kwargs={"now": now},
-            name="github-inference",
-            daemon=True,
-        ).start()
+    if needs_inference and settings is not None and executor is not None and github:
+        infer = partial(
+            infer_in_background, engine, settings, team_id, user_id, github, on_inferred, now=now
+        )
+        run_later(executor, infer, "github inference")
     return {}
 
 
@@ -288,21 +288,19 @@ def infer_in_background(
     now: datetime,
 ) -> None:
     """Infer `login`'s stack and store it on the member (if the login is still theirs); a
-    GitHub failure is stored as the inference's `error` and shown on the Home tab."""
+    GitHub failure is stored as the inference's `error` and shown on the Home tab. Runs on the
+    Slack pool (`run_later`), which logs whatever else goes wrong."""
     try:
         inferred: dict[str, Any] = infer_github_stack(login, settings, now)
     except GitHubLookupError as exc:
         inferred = {"login": login, "error": str(exc)}
-    try:
-        with session_scope(engine) as session:
-            member = find_member(session, team_id, user_id)
-            if member is None or (member.github_login or "").lower() != login.lower():
-                return  # unlinked or changed meanwhile
-            if "error" in inferred and member.inferred:
-                inferred = {**member.inferred, "error": inferred["error"]}
-            member.inferred = inferred
-            session.add(member)
-        if on_done is not None:
-            on_done()
-    except Exception:  # a background thread: log, never crash
-        log.exception("storing the GitHub inference failed")
+    with session_scope(engine) as session:
+        member = find_member(session, team_id, user_id)
+        if member is None or (member.github_login or "").lower() != login.lower():
+            return  # unlinked or changed meanwhile
+        if "error" in inferred and member.inferred:
+            inferred = {**member.inferred, "error": inferred["error"]}
+        member.inferred = inferred
+        session.add(member)
+    if on_done is not None:
+        on_done()

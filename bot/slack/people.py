@@ -10,12 +10,10 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from sqlalchemy.engine import Engine
 
 from bot.config.settings import Settings
-from bot.core.clock import Clock
 from bot.core.vocabulary import (
     ANSWER_BUTTONS,
     ANSWER_BY_ACTION,
@@ -209,58 +207,7 @@ def after_interest(
     return True
 
 
-# -- buttons -------------------------------------------------------------------------------------
-
-
-def _team(context: BoltContext, body: dict[str, Any]) -> str:
-    return str(
-        context.team_id
-        or (body.get("team") or {}).get("id")
-        or (body.get("user") or {}).get("team_id")
-        or ""
-    )
-
-
-def _user(context: BoltContext, body: dict[str, Any]) -> str:
-    return str(context.user_id or (body.get("user") or {}).get("id") or "")
-
-
-def _value(body: dict[str, Any]) -> tuple[str, int | None]:
-    action = (body.get("actions") or [{}])[0]
-    text = str(action.get("value") or "")
-    return str(action.get("action_id") or ""), int(text) if text.isdigit() and len(
-        text
-    ) < 19 else None
-
-
-def register_people(app: App, settings: Settings, engine: Engine, clock: Clock) -> None:
-    """Attach the people buttons' listeners to `app`."""
-
-    def just_ack(ack: Ack) -> None:
-        ack()
-
-    def clicked(
-        body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
-    ) -> None:
-        action_id, value = _value(body)
-        team_id, user_id = _team(context, body), _user(context, body)
-        if value is None or not team_id or not user_id:
-            return
-        now = clock()
-        note = handle_click(engine, settings, team_id, user_id, action_id, value, now)
-        respond(text=note, replace_original=True)
-        deliver_now(engine, settings, client, team_id, now)
-
-    for action_id in (
-        OFFER_YES.action_id,
-        OFFER_NO.action_id,
-        INVITE_YES.action_id,
-        INVITE_NO.action_id,
-        POST_YES.action_id,
-        POST_NO.action_id,
-        *(b.action_id for b in ANSWER_BUTTONS.values()),
-    ):
-        app.action(action_id)(ack=just_ack, lazy=[clicked])
+# -- buttons (listeners: bot.slack.listeners.people_buttons) -------------------------------
 
 
 def handle_click(

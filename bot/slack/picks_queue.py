@@ -1,18 +1,19 @@
 """On-demand picks through one worker that batches whatever is waiting.
 
 Computing picks is CPU-heavy (the matcher scores every open issue). Requests that arrive
-together are answered by one `recommend()` call for all their members, in one background
-thread, so a burst of `/matchmaker picks` neither starves the acks of CPU nor takes N times as
-long; the matcher also spreads issues across the members of a batch.
+together are answered by one `recommend()` call for all their members, by one drain task at a
+time on the Slack pool (bot.slack.workers), so a burst of `/matchmaker picks` neither starves
+the acks of CPU nor takes N times as long; the matcher also spreads issues across the members
+of a batch.
 """
 
 from __future__ import annotations
 
 import logging
-import queue
 import threading
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
@@ -39,64 +40,57 @@ class PicksRequest:
 
 
 class PicksQueue:
-    """A single background worker answering picks requests in batches."""
+    """Answers picks requests in batches, one batch at a time, on the Slack pool."""
 
     def __init__(
         self,
         engine: Engine,
         settings: Settings,
         recommender: Recommender,
+        executor: Executor,
         clock: Clock = utc_clock,
     ) -> None:
         self.engine = engine
         self.clock = clock
         self.settings = settings
         self.recommender = recommender
-        self._queue: queue.Queue[PicksRequest | None] = queue.Queue()
-        self._thread: threading.Thread | None = None
+        self._executor = executor
+        self._pending: deque[PicksRequest] = deque()
         self._lock = threading.Lock()
+        self._draining = False  # a drain task is queued or running
         self.batches = 0
 
     def submit(self, request: PicksRequest) -> None:
-        """Queue a request (starts the worker on first use)."""
+        """Queue a request; starts a drain task unless one is already on its way."""
         with self._lock:
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="slack-picks", daemon=True)
-                self._thread.start()
-        self._queue.put(request)
-
-    def close(self) -> None:
-        """Stop the worker after the queued requests."""
-        self._queue.put(None)
-
-    def _run(self) -> None:
-        while True:
-            first = self._queue.get()
-            if first is None:
+            self._pending.append(request)
+            if self._draining:
                 return
-            batch = [first]
-            while len(batch) < MAX_BATCH:
-                try:
-                    item = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if item is None:
-                    self._queue.put(None)
-                    break
-                batch.append(item)
+            self._draining = True
+        self._executor.submit(self._drain)
+
+    def _drain(self) -> None:
+        """Answer what is waiting, a batch at a time, until nothing is."""
+        while True:
+            with self._lock:
+                if not self._pending:
+                    self._draining = False
+                    return
+                size = min(MAX_BATCH, len(self._pending))
+                batch = [self._pending.popleft() for _ in range(size)]
             self._answer(batch)
 
     def _answer(self, batch: list[PicksRequest]) -> None:
         self.batches += 1
         try:
             replies = self._compute(batch)
-        except Exception:
+        except Exception:  # every member still gets an answer; the cause is logged
             log.exception("picks for %d members failed", len(batch))
             replies = [Reply(text=ERROR_REPLY)] * len(batch)
         for request, reply in zip(batch, replies, strict=True):
             try:
                 request.done(reply)
-            except Exception:
+            except Exception:  # one member's failed reply must not stop the others'
                 log.exception("sending picks failed")
 
     def _compute(self, batch: list[PicksRequest]) -> list[Reply]:

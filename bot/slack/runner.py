@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 from sqlalchemy.engine import Engine
 
 from bot.config.settings import Settings
-from bot.slack.app import build_app, check_settings
+from bot.slack.app import build_app, check_settings, stop_app
 from bot.slack.http import SlackHTTPServer
 
 log = logging.getLogger(__name__)
@@ -32,11 +32,12 @@ class SlackRunner:
         return self.http.url + "/slack/events" if self.http else None
 
     def stop(self) -> None:
-        """Disconnect (Socket Mode) or stop the HTTP server."""
+        """Disconnect (Socket Mode) or stop the HTTP server, then the app's worker pool."""
         if self.socket is not None:
             self.socket.close()
         if self.http is not None:
             self.http.stop()
+        stop_app(self.app)
 
 
 def start_slack(settings: Settings, engine: Engine, client: WebClient | None = None) -> SlackRunner:

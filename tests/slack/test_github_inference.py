@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import pytest
@@ -44,6 +45,14 @@ def app(gh_settings: Settings, engine: Engine, fake_slack: FakeSlack) -> Iterato
     yield client
     client.close()
     server.stop()
+
+
+@pytest.fixture
+def pool() -> Iterator[ThreadPoolExecutor]:
+    """The pool the Slack app would run a modal's GitHub inference on."""
+    executor = ThreadPoolExecutor(max_workers=2)
+    yield executor
+    executor.shutdown(wait=True)
 
 
 def stored(engine: Engine, user_id: str = "U0001") -> Member | None:
@@ -152,7 +161,9 @@ def modal_values(stack: str, github: str = "") -> dict:
     }
 
 
-def test_profile_modal_infers_in_the_background_and_home_shows_it(gh_settings, engine, github):
+def test_profile_modal_infers_in_the_background_and_home_shows_it(
+    gh_settings, engine, github, pool
+):
     done = threading.Event()
     errors = save_profile(
         engine,
@@ -161,6 +172,7 @@ def test_profile_modal_infers_in_the_background_and_home_shows_it(gh_settings, e
         modal_values("python", github="demo-carol"),
         now=datetime.now(UTC),
         settings=gh_settings,
+        executor=pool,
         on_inferred=done.set,
     )
     assert errors == {}
@@ -173,14 +185,22 @@ def test_profile_modal_infers_in_the_background_and_home_shows_it(gh_settings, e
     spent = github.stats.requests
     again = modal_values("python, go", github="demo-carol")
     assert (
-        save_profile(engine, "T0001", "U0001", again, now=datetime.now(UTC), settings=gh_settings)
+        save_profile(
+            engine,
+            "T0001",
+            "U0001",
+            again,
+            now=datetime.now(UTC),
+            settings=gh_settings,
+            executor=pool,
+        )
         == {}
     )
     assert github.stats.requests == spent  # same login, fresh inference: GitHub not asked
     assert stored(engine).inferred["languages"] == {"python": 1.0, "scala": 0.125}
 
 
-def test_profile_modal_with_an_unknown_login_shows_the_problem_on_home(gh_settings, engine):
+def test_profile_modal_with_an_unknown_login_shows_the_problem_on_home(gh_settings, engine, pool):
     done = threading.Event()
     values = modal_values("go", github="no-such-person")
     assert (
@@ -191,6 +211,7 @@ def test_profile_modal_with_an_unknown_login_shows_the_problem_on_home(gh_settin
             values,
             now=datetime.now(UTC),
             settings=gh_settings,
+            executor=pool,
             on_inferred=done.set,
         )
         == {}
