@@ -130,17 +130,8 @@ def run_digest(
     step("computed")
     report.created = _write_ledger(engine, rows, now, report)
     step("ledger")
-    _PendingSend(
-        engine=engine,
-        settings=settings,
-        sender=sender,
-        now=now,
-        report=report,
-        recommend=recommend,
-        recheck=rechecker or default_rechecker,
-        stop=stop,
-        step=step,
-    ).run()
+    recheck = rechecker or default_rechecker
+    _PendingSend(engine, settings, sender, now, report, recommend, recheck, stop, step).run()
     _finish_run(engine, now, report, stop)
     return report
 
