@@ -465,8 +465,8 @@ def _build(
     name, inner = _split_name(link_text, loose=not _LEADING_PUNCT.sub("", after).strip())
     inner, brackets = _bracket_tags(inner)
     if not inner:  # "[Name [Raft]](url)": tags at the end of the name itself
-        name, name_brackets = _bracket_tags(name)
-        name = name or link_text
+        bare, name_brackets = _bracket_tags(name)
+        name = bare or link_text
         brackets = name_brackets + brackets
     description = _join_description(inner, " ".join(after.split()))
     if description and (match := _TRAILING_TAG.search(description)):

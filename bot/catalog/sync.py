@@ -143,7 +143,7 @@ def _sync_one(engine: Engine, fetcher: Fetcher, location: str) -> ListReport:
         report.error = str(exc)
     except SQLAlchemyError as exc:
         report.error = f"database error: {_first_line(exc)}"
-    except Exception as exc:
+    except Exception as exc:  # a bug in one list's sync must not stop the others (logged)
         log.exception("catalog.sync.unexpected", location=key)
         report.error = f"internal error: {type(exc).__name__}: {_first_line(exc)}"
     if report.error is not None:

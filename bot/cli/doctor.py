@@ -16,8 +16,9 @@ from typing import Literal
 import httpx
 import typer
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.cli.context import EXIT_FAILURE, console, describe_database
 from bot.config import ConfigError, Settings, load_settings
@@ -71,7 +72,7 @@ def check_database(current: Settings) -> list[Item]:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
         revision = migrate.current_revision(engine)
-    except Exception as exc:
+    except (SQLAlchemyError, OSError) as exc:
         fix = (
             "start the database or correct DATABASE_URL (with docker compose: "
             "`docker compose -f docker/compose.yaml up -d postgres`)"
@@ -234,7 +235,7 @@ def _channel_item(current: Settings, token: str, channel: str) -> Item:
         else:
             fix = SLACK_FIXES.get(error, "check digest.channel and the app's configuration")
         return Item(name, "fail", f"{channel}: Slack answered {error}", fix)
-    except Exception as exc:  # URLError, timeouts
+    except (OSError, SlackClientError) as exc:  # URLError and timeouts are OSErrors
         return Item(name, "fail", f"unreachable: {_first_line(exc)}", "check network access")
     if info.get("is_archived"):
         return Item(name, "fail", f"{channel} is archived", "choose another digest.channel")
@@ -271,7 +272,7 @@ def _slack_call(name: str, call: Callable[[], str], token: str, prefix: str) -> 
         error = str(exc.response.get("error", "unknown_error"))
         fix = SLACK_FIXES.get(error, "check the token and the app's configuration at api.slack.com")
         return Item(name, "fail", f"Slack answered {error}{shape}", fix)
-    except Exception as exc:  # URLError, timeouts: slack_sdk uses urllib
+    except (OSError, SlackClientError) as exc:  # slack_sdk uses urllib: URLError, timeouts
         fix = "check network access to the Slack API (proxy, firewall, DNS)"
         return Item(name, "fail", f"unreachable: {_first_line(exc)}", fix)
 

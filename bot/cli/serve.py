@@ -127,7 +127,7 @@ def _migrate(db: Engine, send: Connection) -> None:
     except OperationalError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "connection failed"
         send.send(("database", reason))
-    except Exception as exc:
+    except Exception as exc:  # any failure goes to the parent, which logs and shows it
         first_line = (str(exc).strip().splitlines() or [""])[0][:300]
         send.send(("failed", f"{type(exc).__name__}: {first_line}"))
     else:

@@ -27,6 +27,7 @@ from typing import Any, Protocol
 import numpy as np
 from sqlalchemy import String, and_, case, cast, exists, false, func, not_, or_, select
 from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import col
 
 from bot.config import Settings
 from bot.store.models import Issue, Repository, TakenReport
@@ -183,25 +184,25 @@ def _has_items(column: Any) -> ColumnElement[bool]:
 
 
 def _live_assignment(policy: Policy, _viewer: Viewer | None) -> ColumnElement[bool]:
-    times = (Issue.assigned_at, Issue.last_activity_at, Issue.updated_at)
+    times = (col(Issue.assigned_at), col(Issue.last_activity_at), col(Issue.updated_at))
     stale = and_(
-        and_(*(or_(t.is_(None), t < policy.stale_before) for t in times)),  # type: ignore[union-attr,operator]
-        or_(*(t.is_not(None) for t in times)),  # type: ignore[union-attr]
+        and_(*(or_(t.is_(None), t < policy.stale_before) for t in times)),
+        or_(*(t.is_not(None) for t in times)),
     )
-    return and_(_has_items(Issue.assignees), not_(stale))
+    return and_(_has_items(col(Issue.assignees)), not_(stale))
 
 
 def _last_activity() -> Any:
     """GitHub's newest sign of activity on the issue (comments, edits, events)."""
-    return func.coalesce(Issue.last_activity_at, Issue.updated_at)
+    return func.coalesce(col(Issue.last_activity_at), col(Issue.updated_at))
 
 
 def _reported_by_you(policy: Policy, viewer: Viewer | None) -> ColumnElement[bool]:
     if viewer is None:
         return false()
     return exists().where(
-        TakenReport.issue_id == Issue.id,
-        TakenReport.member_id == viewer.member_id,
+        col(TakenReport.issue_id) == col(Issue.id),
+        col(TakenReport.member_id) == viewer.member_id,
     )
 
 
@@ -209,8 +210,12 @@ def live_reporters(team_id: str) -> Any:
     """Scalar subquery: distinct members of `team_id` whose report on the issue is still live
     (made at or after GitHub's last activity on it)."""
     return (
-        select(func.count(func.distinct(TakenReport.member_id)))
-        .where(TakenReport.issue_id == Issue.id, TakenReport.team_id == team_id, _live_report())
+        select(func.count(func.distinct(col(TakenReport.member_id))))
+        .where(
+            col(TakenReport.issue_id) == col(Issue.id),
+            col(TakenReport.team_id) == team_id,
+            _live_report(),
+        )
         .correlate(Issue)
         .scalar_subquery()
     )
@@ -218,17 +223,17 @@ def live_reporters(team_id: str) -> Any:
 
 def _live_report() -> ColumnElement[bool]:
     activity = _last_activity()
-    return or_(activity.is_(None), TakenReport.reported_at >= activity)
+    return or_(activity.is_(None), col(TakenReport.reported_at) >= activity)
 
 
 def hidden_in_some_workspace(policy: Policy) -> ColumnElement[bool]:
     """SQL condition: in at least one workspace enough members reported the issue taken (the
     viewer rule `REPORTED_IN_WORKSPACE` applies to that workspace's members)."""
     return exists(
-        select(TakenReport.team_id)
-        .where(TakenReport.issue_id == Issue.id, _live_report())
-        .group_by(TakenReport.team_id)
-        .having(func.count(func.distinct(TakenReport.member_id)) >= policy.reporters_needed)
+        select(col(TakenReport.team_id))
+        .where(col(TakenReport.issue_id) == col(Issue.id), _live_report())
+        .group_by(col(TakenReport.team_id))
+        .having(func.count(func.distinct(col(TakenReport.member_id))) >= policy.reporters_needed)
         .correlate(Issue)
     )
 
@@ -245,8 +250,8 @@ def _pairs_reported_by_you(
     ids = sorted({v.member_id for v in viewers})
     for start in range(0, len(ids), 1000):
         rows = session.execute(
-            select(TakenReport.member_id, TakenReport.issue_id).where(
-                TakenReport.member_id.in_(ids[start : start + 1000])  # type: ignore[attr-defined]
+            select(col(TakenReport.member_id), col(TakenReport.issue_id)).where(
+                col(TakenReport.member_id).in_(ids[start : start + 1000])
             )
         )
         yield from ((int(m), int(i)) for m, i in rows)
@@ -260,7 +265,7 @@ def _pairs_reported_in_workspace(
         by_team.setdefault(viewer.team_id, []).append(viewer.member_id)
     for team_id, members in by_team.items():
         hidden = session.execute(
-            select(Issue.id).where(live_reporters(team_id) >= policy.reporters_needed)
+            select(col(Issue.id)).where(live_reporters(team_id) >= policy.reporters_needed)
         ).scalars()
         for issue_id in hidden:
             yield from ((member_id, int(issue_id)) for member_id in members)
@@ -278,43 +283,43 @@ ISSUE_RULES: tuple[Rule, ...] = (
     Rule(
         Reason.CLOSED,
         "the issue is closed",
-        lambda p, v: Issue.state != "open",
+        lambda p, v: col(Issue.state) != "open",
         lambda c, p: ~c.open,
     ),
     Rule(
         Reason.PULL_REQUEST,
         "it is a pull request",
-        lambda p, v: Issue.is_pull_request.is_(True),  # type: ignore[attr-defined]
+        lambda p, v: col(Issue.is_pull_request).is_(True),
         lambda c, p: c.is_pr,
     ),
     Rule(
         Reason.LOCKED,
         "the issue is locked",
-        lambda p, v: Issue.locked.is_(True),  # type: ignore[attr-defined]
+        lambda p, v: col(Issue.locked).is_(True),
         lambda c, p: c.locked,
     ),
     Rule(
         Reason.REPO_ARCHIVED,
         "the repository is archived",
-        lambda p, v: Repository.archived.is_(True),  # type: ignore[attr-defined]
+        lambda p, v: col(Repository.archived).is_(True),
         lambda c, p: c.archived,
     ),
     Rule(
         Reason.REPO_DISABLED,
         "the repository is disabled",
-        lambda p, v: Repository.disabled.is_(True),  # type: ignore[attr-defined]
+        lambda p, v: col(Repository.disabled).is_(True),
         lambda c, p: c.disabled,
     ),
     Rule(
         Reason.REPO_GONE,
         "the repository no longer exists on GitHub",
-        lambda p, v: Repository.gone_at.is_not(None),  # type: ignore[union-attr]
+        lambda p, v: col(Repository.gone_at).is_not(None),
         lambda c, p: c.gone,
     ),
     Rule(
         Reason.REPO_INACTIVE,
         "the repository has had no push for a long time",
-        lambda p, v: Repository.pushed_at < p.inactive_before,  # type: ignore[operator]
+        lambda p, v: col(Repository.pushed_at) < p.inactive_before,
         lambda c, p: c.pushed_at < p.inactive_before.timestamp(),  # NaN: kept
     ),
     Rule(
@@ -326,13 +331,13 @@ ISSUE_RULES: tuple[Rule, ...] = (
     Rule(
         Reason.LINKED_PR,
         "an open pull request is linked to it",
-        lambda p, v: Issue.open_pr_count > 0,  # type: ignore[operator]
+        lambda p, v: col(Issue.open_pr_count) > 0,
         lambda c, p: c.open_prs > 0,
     ),
     Rule(
         Reason.CLAIMED,
         "someone claimed it in a comment",
-        lambda p, v: Issue.claimed.is_(True),  # type: ignore[attr-defined]
+        lambda p, v: col(Issue.claimed).is_(True),
         lambda c, p: c.claimed,
     ),
 )
@@ -399,8 +404,8 @@ def issue_reason(
     value = session.execute(
         select(reason_case(policy, viewer))
         .select_from(Issue)
-        .join(Repository, Repository.id == Issue.repository_id)  # type: ignore[arg-type]
-        .where(Issue.id == issue_id)
+        .join(Repository, col(Repository.id) == col(Issue.repository_id))
+        .where(col(Issue.id) == issue_id)
     ).scalar_one_or_none()
     return Reason(value) if value else None
 
@@ -412,9 +417,9 @@ def issue_reasons(
     if not issue_ids:
         return {}
     rows = session.execute(
-        select(Issue.id, reason_case(policy, viewer))
-        .join(Repository, Repository.id == Issue.repository_id)  # type: ignore[arg-type]
-        .where(Issue.id.in_(list(issue_ids)))  # type: ignore[union-attr]
+        select(col(Issue.id), reason_case(policy, viewer))
+        .join(Repository, col(Repository.id) == col(Issue.repository_id))
+        .where(col(Issue.id).in_(list(issue_ids)))
     ).all()
     return {int(i): (Reason(r) if r else None) for i, r in rows}
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bot.config import Settings
 from bot.deliver.due import Slot, due_slot, weekly_slot
@@ -36,7 +36,7 @@ def channel_due(session: Session, settings: Settings, now: datetime, *, force: b
         if slot is None:
             return None
     key = channel_key(settings.digest.channel, slot.week)
-    exists = session.scalar(select(Delivery.id).where(Delivery.dedupe_key == key))
+    exists = session.scalar(select(col(Delivery.id)).where(col(Delivery.dedupe_key) == key))
     return None if exists else slot
 
 
@@ -58,9 +58,9 @@ def community_picks(
                 best[rec.issue_id] = rec
     in_dms = set(
         session.scalars(
-            select(Pick.issue_id)
-            .join(Delivery, Delivery.id == Pick.delivery_id)  # type: ignore[arg-type]
-            .where(Delivery.week == week, Delivery.kind == DM)
+            select(col(Pick.issue_id))
+            .join(Delivery, col(Delivery.id) == col(Pick.delivery_id))
+            .where(col(Delivery.week) == week, col(Delivery.kind) == DM)
         )
     )
     ranked = sorted(totals, key=lambda issue_id: (-totals[issue_id], issue_id))

@@ -25,11 +25,12 @@ from typing import Any
 import structlog
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bot.config import Settings
 from bot.deliver import ledger
 from bot.deliver.channel import channel_due, community_picks
+from bot.deliver.due import Slot
 from bot.deliver.picks import (
     Prepared,
     Rechecker,
@@ -40,8 +41,8 @@ from bot.deliver.picks import (
     prepare_many,
     recheck_and_substitute,
 )
-from bot.deliver.select import CHANNEL, DM, channel_key, dm_key, select_due
-from bot.deliver.senders import CannotVerify, Sender, SendError, TokenError
+from bot.deliver.select import CHANNEL, DM, DueMember, channel_key, dm_key, select_due
+from bot.deliver.senders import CannotVerify, Sender, SendError, Sent, TokenError
 from bot.deliver.stop import LinkedStop
 from bot.logs import in_current_context
 from bot.match.recommendation import Recommendation
@@ -94,9 +95,9 @@ class DigestReport:
 
 def default_recommender() -> Recommender:
     """The matcher's `recommend` (imported late: the match stage may be absent in a dev tree)."""
-    from bot.match.recommend import recommend  # type: ignore[import-not-found]
+    from bot.match.recommend import recommend
 
-    return recommend  # type: ignore[no-any-return]
+    return recommend
 
 
 def run_digest(
@@ -119,19 +120,49 @@ def run_digest(
     flight; `on_step(name)` is called after each step (tests inject crashes there).
     """
     recommend = recommender or default_recommender()
-    recheck = rechecker or default_rechecker
     stop = LinkedStop(stop)  # set by this run alone (bad token, crash) or by the caller
     step = on_step or (lambda _name: None)
     report = DigestReport()
 
+    due, channel = _select(engine, settings, now, force, members, report)
+    step("selected")
+    rows = _compute_rows(engine, settings, now, due, channel, recommend)
+    step("computed")
+    report.created = _write_ledger(engine, rows, now, report)
+    step("ledger")
+    recheck = rechecker or default_rechecker
+    _PendingSend(engine, settings, sender, now, report, recommend, recheck, stop, step).run()
+    _finish_run(engine, now, report, stop)
+    return report
+
+
+def _select(
+    engine: Engine,
+    settings: Settings,
+    now: datetime,
+    force: bool,
+    members: list[str] | None,
+    report: DigestReport,
+) -> tuple[list[DueMember], Slot | None]:
+    """Step 1: the due members and the due channel post (read only, plus the back-off)."""
     with Session(engine, expire_on_commit=False) as session:
         due = select_due(session, settings, now, force=force, slack_user_ids=members)
         session.commit()  # the members' back-off, shown by `status`
         channel = None if members else channel_due(session, settings, now, force=force)
     report.due = len(due) + (1 if channel else 0)
     report.weeks = sorted({d.week for d in due} | ({channel.week} if channel else set()))
-    step("selected")
+    return due, channel
 
+
+def _compute_rows(
+    engine: Engine,
+    settings: Settings,
+    now: datetime,
+    due: list[DueMember],
+    channel: Slot | None,
+    recommend: Recommender,
+) -> list[ledger.NewRow]:
+    """Step 2: the ledger rows to write, with their picks (read only)."""
     rows: list[ledger.NewRow] = []
     with Session(engine, expire_on_commit=False) as session:
         if due:
@@ -162,8 +193,13 @@ def run_digest(
                     content=content,
                 )
             )
-    step("computed")
+    return rows
 
+
+def _write_ledger(
+    engine: Engine, rows: list[ledger.NewRow], now: datetime, report: DigestReport
+) -> int:
+    """Step 3: the run's row and the new ledger rows in one transaction; how many were new."""
     with session_scope(engine) as session:
         run = DigestRun(week=report.weeks[0] if report.weeks else "", kind=DM, started_at=now)
         session.add(run)
@@ -171,15 +207,15 @@ def run_digest(
         report.run_id = run.id
         created = ledger.write_rows(session, rows, run_id=run.id, now=now)
         run.due = len(created)
-    report.created = len(created)
-    step("ledger")
+    return len(created)
 
-    _send_pending(engine, settings, sender, now, report, recommend, recheck, stop, step)
 
+def _finish_run(engine: Engine, now: datetime, report: DigestReport, stop: threading.Event) -> None:
+    """Store how the run ended and log it."""
     with session_scope(engine) as session:
         session.execute(
             update(DigestRun)
-            .where(DigestRun.id == report.run_id)  # type: ignore[arg-type]
+            .where(col(DigestRun.id) == report.run_id)
             .values(
                 finished_at=now,
                 status=run_status(report, stop),
@@ -196,7 +232,6 @@ def run_digest(
             hint="fix SLACK_BOT_TOKEN (see `matchmaker doctor`); pending rows go out next run",
         )
     log.info("digest_run", summary=report.summary(), run=report.run_id)
-    return report
 
 
 def run_status(report: DigestReport, stop: threading.Event) -> str:
@@ -206,114 +241,156 @@ def run_status(report: DigestReport, stop: threading.Event) -> str:
     return "stopped" if stop.is_set() else "ok"
 
 
-def _send_pending(
-    engine: Engine,
-    settings: Settings,
-    sender: Sender,
-    now: datetime,
-    report: DigestReport,
-    recommend: Recommender,
-    recheck: Rechecker,
-    stop: threading.Event,
-    step: Callable[[str], None],
-) -> None:
+@dataclass
+class Outcome:
+    """What sending one claimed row came to."""
+
+    state: str  # a ledger state, "recovered", TOKEN or RELEASED
+    error: str | None = None
+    sent: Sent | None = None
+    substituted: int = 0  # picks replaced because a re-check found them gone
+
+
+@dataclass
+class _PendingSend:
     """Step 4: send pending rows with `digest.send_concurrency` threads (shared pacing)."""
-    lease = timedelta(seconds=settings.digest.claim_lease_seconds)
-    max_age = timedelta(hours=settings.github.recheck_after_hours)
-    prepared: dict[int, Prepared] = {}
-    started = time.monotonic()
 
-    def clock() -> datetime:
-        return now + timedelta(seconds=time.monotonic() - started)
+    engine: Engine
+    settings: Settings
+    sender: Sender
+    now: datetime
+    report: DigestReport
+    recommend: Recommender
+    recheck: Rechecker
+    stop: threading.Event
+    step: Callable[[str], None]
+    prepared: dict[int, Prepared] = field(default_factory=dict)
+    started: float = field(default_factory=time.monotonic)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    retry_ids: set[int] = field(default_factory=set)  # rate limited: tried again next pass
+    seen: set[int] = field(default_factory=set)
 
-    lock = threading.Lock()
-    retry_ids: set[int] = set()
-    seen: set[int] = set()
+    @property
+    def lease(self) -> timedelta:
+        return timedelta(seconds=self.settings.digest.claim_lease_seconds)
 
-    def count(name: str, error: str | None = None, kind: str = DM) -> None:
+    def clock(self) -> datetime:
+        """`now` advanced by the time this step has taken."""
+        return self.now + timedelta(seconds=time.monotonic() - self.started)
+
+    def run(self) -> None:
+        """Up to `MAX_PASSES` passes over the sendable rows, then count what is left."""
+        max_age = timedelta(hours=self.settings.github.recheck_after_hours)
+        for _ in range(MAX_PASSES):
+            with Session(self.engine) as session:
+                work = [
+                    w
+                    for w in ledger.sendable(session, self.clock(), self.lease)
+                    if w.id not in self.seen or w.id in self.retry_ids
+                ]
+            self.retry_ids.clear()
+            if not work or self.stop.is_set():
+                break
+            self.seen.update(w.id for w in work)
+            with Session(self.engine) as session:
+                dm_ids = [w.id for w in work if w.kind == DM]
+                self.prepared = prepare_many(session, dm_ids, self.clock(), max_age)
+                remember = getattr(self.sender, "remember_channels", None)
+                if remember is not None:
+                    remember(ledger.known_dm_channels(session, [w.target for w in work]))
+            _run_workers(work, self.deliver, self.settings.digest.send_concurrency, self.stop)
+        with Session(self.engine) as session:
+            left = [
+                w for w in ledger.sendable(session, self.clock(), self.lease) if not w.was_sending
+            ]
+        # plus rows whose outcome is unknown (counted while sending)
+        self.report.pending += len(left)
+
+    def count(self, name: str, error: str | None = None, kind: str = DM) -> None:
+        """Add one to the report's `name` (and to `errors[error]`), and to the metrics."""
         if name in ("sent", "recovered", "skipped", "failed"):
             metrics.record_digest("sent" if name == "recovered" else name, kind)
-        with lock:
-            setattr(report, name, getattr(report, name) + 1)
+        with self.lock:
+            setattr(self.report, name, getattr(self.report, name) + 1)
             if error:
-                report.errors[error] = report.errors.get(error, 0) + 1
+                self.report.errors[error] = self.report.errors.get(error, 0) + 1
 
-    def deliver(item: ledger.Work) -> None:
-        if stop.is_set():
+    def deliver(self, item: ledger.Work) -> None:
+        """Claim one row, send it, and store the outcome."""
+        if self.stop.is_set():
             return
-        with engine.begin() as connection:  # Core, not ORM: this runs once per message
-            if not ledger.claim(connection, item, clock(), lease):
+        with self.engine.begin() as connection:  # Core, not ORM: this runs once per message
+            if not ledger.claim(connection, item, self.clock(), self.lease):
                 return  # another run has it, or it was sent meanwhile
-        step("claimed")
+        self.step("claimed")
         outcome = _deliver_claimed(
-            engine, settings, sender, item, clock, recommend, recheck, prepared.get(item.id), stop
+            self.engine,
+            self.settings,
+            self.sender,
+            item,
+            self.clock,
+            self.recommend,
+            self.recheck,
+            self.prepared.get(item.id),
+            self.stop,
         )
-        state, error, sent, substituted = outcome
-        if substituted:
-            count("substituted")
-        if state in (TOKEN, RELEASED):  # give the row back untouched (no attempt used)
-            if state == TOKEN:  # nobody can be sent to: stop the run
-                with lock:
-                    report.token_error = report.token_error or error
-                stop.set()
-            with engine.begin() as connection:
-                ledger.release(connection, item.id, was_sending=item.was_sending, error=error)
+        if outcome.substituted:
+            self.count("substituted")
+        if outcome.state in (TOKEN, RELEASED):
+            self._give_back(item, outcome)
             return
+        self._record(item, outcome)
+
+    def _give_back(self, item: ledger.Work, outcome: Outcome) -> None:
+        """Release the row untouched (no attempt used); a token error stops the run."""
+        if outcome.state == TOKEN:  # nobody can be sent to: stop the run
+            with self.lock:
+                self.report.token_error = self.report.token_error or outcome.error
+            self.stop.set()
+        with self.engine.begin() as connection:
+            ledger.release(connection, item.id, was_sending=item.was_sending, error=outcome.error)
+
+    def _record(self, item: ledger.Work, outcome: Outcome) -> None:
+        """Count the outcome and write the row's new state (unless it is still unknown)."""
+        state, error, sent = outcome.state, outcome.error, outcome.sent
         if state == ledger.SENT and sent is not None:
-            step("posted")
+            self.step("posted")
         if state == "recovered":
-            count("recovered", kind=item.kind)
+            self.count("recovered", kind=item.kind)
             state = ledger.SENT
         elif state == ledger.SENT:
-            count("sent", kind=item.kind)
+            self.count("sent", kind=item.kind)
         elif state == ledger.SKIPPED:
-            count("skipped", error, item.kind)
+            self.count("skipped", error, item.kind)
         elif state == ledger.SENDING:  # outcome unknown: resolved via find_sent after the lease
-            count("pending", error)
+            self.count("pending", error)
             return
         if state == ledger.PENDING:
-            with engine.begin() as connection:
-                if ledger.attempts_of(connection, item.id) >= settings.digest.max_attempts:
-                    state = ledger.FAILED
-            if state == ledger.PENDING:
-                with lock:
-                    if error == "ratelimited":
-                        retry_ids.add(item.id)
+            state = self._retry_or_fail(item, error)
         if state == ledger.FAILED:
-            count("failed", error, item.kind)
-        with engine.begin() as connection:
+            self.count("failed", error, item.kind)
+        with self.engine.begin() as connection:
             ledger.finish(
                 connection,
                 item.id,
                 state,
-                now=clock(),
+                now=self.clock(),
                 ts=sent.ts if sent else None,
                 channel=sent.channel if sent else None,
                 error=error,
             )
         if state == ledger.SENT:
-            step("marked")
+            self.step("marked")
 
-    for _ in range(MAX_PASSES):
-        with Session(engine) as session:
-            work = [
-                w
-                for w in ledger.sendable(session, clock(), lease)
-                if w.id not in seen or w.id in retry_ids
-            ]
-        retry_ids.clear()
-        if not work or stop.is_set():
-            break
-        seen.update(w.id for w in work)
-        with Session(engine) as session:
-            prepared = prepare_many(session, [w.id for w in work if w.kind == DM], clock(), max_age)
-            remember = getattr(sender, "remember_channels", None)
-            if remember is not None:
-                remember(ledger.known_dm_channels(session, [w.target for w in work]))
-        _run_workers(work, deliver, settings.digest.send_concurrency, stop)
-    with Session(engine) as session:
-        left = [w for w in ledger.sendable(session, clock(), lease) if not w.was_sending]
-    report.pending += len(left)  # plus rows whose outcome is unknown (counted while sending)
+    def _retry_or_fail(self, item: ledger.Work, error: str | None) -> str:
+        """FAILED once the row used its attempts; else PENDING (rate limited: this run again)."""
+        with self.engine.begin() as connection:
+            if ledger.attempts_of(connection, item.id) >= self.settings.digest.max_attempts:
+                return ledger.FAILED
+        if error == "ratelimited":
+            with self.lock:
+                self.retry_ids.add(item.id)
+        return ledger.PENDING
 
 
 def _run_workers(
@@ -359,8 +436,8 @@ def _deliver_claimed(
     recheck: Rechecker,
     prepared: Prepared | None,
     stop: threading.Event,
-) -> tuple[str, str | None, Any, int]:
-    """Send one claimed row; returns (state, error, Sent | None, picks substituted).
+) -> Outcome:
+    """Send one claimed row and say how it went.
 
     `prepared` holds the row's picks loaded before sending; they are re-read only when some
     are stale (re-checked, maybe substituted) or when they were not preloaded.
@@ -369,12 +446,12 @@ def _deliver_claimed(
         try:
             found = sender.find_sent(item.target, item.key)
         except TokenError as exc:
-            return TOKEN, exc.reason, None, 0
+            return Outcome(TOKEN, exc.reason)
         except CannotVerify as exc:
             log.warning("cannot_verify_previous_attempt", delivery=item.id, reason=str(exc))
             found = None
         if found is not None:
-            return "recovered", None, found, 0
+            return Outcome("recovered", sent=found)
     substituted = 0
     try:
         if item.kind == DM and item.member_id is not None and (prepared is None or prepared.stale):
@@ -387,28 +464,28 @@ def _deliver_claimed(
                 rechecker=recheck,
                 recommender=recommend,
             )
-        fresh = prepared is not None and not prepared.stale
-        blocks, text = _render(engine, item, clock(), prepared.picks if fresh else None)
+        fresh = prepared.picks if prepared is not None and not prepared.stale else None
+        blocks, text = _render(engine, item, clock(), fresh)
     except Exception as exc:  # one broken row must not stop the others
         log.exception("digest_render_failed", delivery=item.id)
-        return ledger.PENDING, f"render: {type(exc).__name__}", None, substituted
+        return Outcome(ledger.PENDING, f"render: {type(exc).__name__}", None, substituted)
     if blocks is None:
-        return ledger.SKIPPED, "no_picks", None, substituted
+        return Outcome(ledger.SKIPPED, "no_picks", None, substituted)
     if stop.is_set():  # e.g. this replica lost its leader lease while preparing the message
-        return RELEASED, None, None, substituted
+        return Outcome(RELEASED, None, None, substituted)
     try:
         sent = sender.send(item.target, blocks=blocks, text=text, key=item.key)
     except TokenError as exc:
         log.warning("digest_token_error", delivery=item.id, reason=exc.reason)
-        return TOKEN, exc.reason, None, substituted
+        return Outcome(TOKEN, exc.reason, None, substituted)
     except SendError as exc:
         if exc.permanent:
             log.info("digest_skipped", delivery=item.id, reason=exc.reason)
-            return ledger.SKIPPED, exc.reason, None, substituted
+            return Outcome(ledger.SKIPPED, exc.reason, None, substituted)
         if exc.ambiguous:
-            return ledger.SENDING, exc.reason, None, substituted
-        return ledger.PENDING, exc.reason, None, substituted
-    return ledger.SENT, None, sent, substituted
+            return Outcome(ledger.SENDING, exc.reason, None, substituted)
+        return Outcome(ledger.PENDING, exc.reason, None, substituted)
+    return Outcome(ledger.SENT, None, sent, substituted)
 
 
 def _render(

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.engine import Connection
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bot.store.models import Delivery, Member, Pick
 from bot.store.upsert import insert_for
@@ -120,16 +120,16 @@ class Work:
 def sendable(session: Session, now: datetime, lease: timedelta) -> list[Work]:
     """Rows to send now: pending ones and "sending" ones whose claim has expired."""
     query = (
-        select(Delivery, Member.slack_user_id)
-        .join(Member, Member.id == Delivery.member_id, isouter=True)  # type: ignore[arg-type]
+        select(Delivery, col(Member.slack_user_id))
+        .join(Member, col(Member.id) == col(Delivery.member_id), isouter=True)
         .where(
-            Delivery.created_at >= now - RESEND_WINDOW,  # type: ignore[operator]
+            col(Delivery.created_at) >= now - RESEND_WINDOW,
             or_(
-                Delivery.state == PENDING,
-                and_(Delivery.state == SENDING, Delivery.claimed_at < now - lease),  # type: ignore[operator]
+                col(Delivery.state) == PENDING,
+                and_(col(Delivery.state) == SENDING, col(Delivery.claimed_at) < now - lease),
             ),
         )
-        .order_by(Delivery.id)
+        .order_by(col(Delivery.id))
     )
     work: list[Work] = []
     for delivery, slack_user_id in session.execute(query):
@@ -153,14 +153,14 @@ def sendable(session: Session, now: datetime, lease: timedelta) -> list[Work]:
 def claim(session: Session | Connection, item: Work, now: datetime, lease: timedelta) -> bool:
     """Take a row for sending; False if another run already has it (or it was sent)."""
     allowed = (
-        and_(Delivery.state == SENDING, Delivery.claimed_at < now - lease)  # type: ignore[operator]
+        and_(col(Delivery.state) == SENDING, col(Delivery.claimed_at) < now - lease)
         if item.was_sending
-        else Delivery.state == PENDING
+        else col(Delivery.state) == PENDING
     )
     result = session.execute(
         update(Delivery)
-        .where(Delivery.id == item.id, allowed)  # type: ignore[arg-type]
-        .values(state=SENDING, claimed_at=now, attempts=Delivery.attempts + 1)
+        .where(col(Delivery.id) == item.id, allowed)
+        .values(state=SENDING, claimed_at=now, attempts=col(Delivery.attempts) + 1)
     )
     return result.rowcount == 1  # type: ignore[attr-defined]
 
@@ -183,7 +183,7 @@ def finish(
         values["channel"] = channel
     session.execute(
         update(Delivery)
-        .where(Delivery.id == delivery_id, Delivery.state == SENDING)  # type: ignore[arg-type]
+        .where(col(Delivery.id) == delivery_id, col(Delivery.state) == SENDING)
         .values(**values)
     )
 
@@ -196,21 +196,23 @@ def release(
     A row that was already "sending" before this claim stays "sending" with an expired lease,
     so the next run still asks Slack whether the earlier attempt went out before posting.
     """
-    values: dict[str, Any] = {"attempts": Delivery.attempts - 1, "error": error}
+    values: dict[str, Any] = {"attempts": col(Delivery.attempts) - 1, "error": error}
     if was_sending:
         values.update(state=SENDING, claimed_at=LEASE_EXPIRED)
     else:
         values.update(state=PENDING, claimed_at=None)
     session.execute(
         update(Delivery)
-        .where(Delivery.id == delivery_id, Delivery.state == SENDING)  # type: ignore[arg-type]
+        .where(col(Delivery.id) == delivery_id, col(Delivery.state) == SENDING)
         .values(**values)
     )
 
 
 def attempts_of(session: Session | Connection, delivery_id: int) -> int:
     """How many times a row has been claimed."""
-    return int(session.scalar(select(Delivery.attempts).where(Delivery.id == delivery_id)) or 0)
+    return int(
+        session.scalar(select(col(Delivery.attempts)).where(col(Delivery.id) == delivery_id)) or 0
+    )
 
 
 def expire_old(session: Session, now: datetime) -> int:
@@ -218,8 +220,8 @@ def expire_old(session: Session, now: datetime) -> int:
     result = session.execute(
         update(Delivery)
         .where(
-            Delivery.state.in_([PENDING, SENDING]),  # type: ignore[attr-defined]
-            Delivery.created_at < now - RESEND_WINDOW,  # type: ignore[operator]
+            col(Delivery.state).in_([PENDING, SENDING]),
+            col(Delivery.created_at) < now - RESEND_WINDOW,
         )
         .values(state=EXPIRED, claimed_at=None, error="not sent within the resend window")
     )
@@ -232,13 +234,13 @@ def known_dm_channels(session: Session, slack_user_ids: Sequence[str]) -> dict[s
     ids = list(dict.fromkeys(slack_user_ids))
     for start in range(0, len(ids), 500):
         rows = session.execute(
-            select(Member.slack_user_id, Delivery.channel)
-            .join(Delivery, Delivery.member_id == Member.id)  # type: ignore[arg-type]
+            select(col(Member.slack_user_id), col(Delivery.channel))
+            .join(Delivery, col(Delivery.member_id) == col(Member.id))
             .where(
-                Member.slack_user_id.in_(ids[start : start + 500]),  # type: ignore[attr-defined]
-                Delivery.kind == "dm",
-                Delivery.state == SENT,
-                Delivery.channel.is_not(None),  # type: ignore[union-attr]
+                col(Member.slack_user_id).in_(ids[start : start + 500]),
+                col(Delivery.kind) == "dm",
+                col(Delivery.state) == SENT,
+                col(Delivery.channel).is_not(None),
             )
         )
         found.update({user: channel for user, channel in rows})

@@ -10,7 +10,7 @@ from typing import Any
 import structlog
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bot.config import Settings
 from bot.core.availability import Policy, Viewer, issue_reasons
@@ -58,16 +58,16 @@ def prepare_many(
     for start in range(0, len(ids), 500):
         rows = session.execute(
             select(Pick, Issue, Repository)
-            .join(Issue, Issue.id == Pick.issue_id)  # type: ignore[arg-type]
-            .join(Repository, Repository.id == Issue.repository_id)  # type: ignore[arg-type]
+            .join(Issue, col(Issue.id) == col(Pick.issue_id))
+            .join(Repository, col(Repository.id) == col(Issue.repository_id))
             .where(
-                Pick.delivery_id.in_(ids[start : start + 500]),  # type: ignore[union-attr]
-                Pick.state != WITHDRAWN,  # type: ignore[arg-type]
+                col(Pick.delivery_id).in_(ids[start : start + 500]),
+                col(Pick.state) != WITHDRAWN,
             )
-            .order_by(Pick.delivery_id, Pick.rank)  # type: ignore[arg-type]
+            .order_by(col(Pick.delivery_id), col(Pick.rank))
         )
         for pick, issue, repo in rows:
-            entry = result.setdefault(pick.delivery_id, Prepared([], False))  # type: ignore[arg-type]
+            entry = result.setdefault(pick.delivery_id, Prepared([], False))
             entry.picks.append(
                 stored_recommendation(
                     issue,
@@ -94,8 +94,8 @@ def load_content(
         i.id: (i, r)
         for i, r in session.execute(
             select(Issue, Repository)
-            .join(Repository, Repository.id == Issue.repository_id)  # type: ignore[arg-type]
-            .where(Issue.id.in_(ids))  # type: ignore[union-attr]
+            .join(Repository, col(Repository.id) == col(Issue.repository_id))
+            .where(col(Issue.id).in_(ids))
         )
     }
     picks = []
@@ -128,14 +128,14 @@ def default_rechecker(
         log.info("recheck_skipped", reason="no GITHUB_TOKEN", issues=len(issues))
         return
     try:
-        from bot.github.crawl import crawl  # type: ignore[import-not-found]
+        from bot.github.crawl import crawl
     except ImportError:
         log.info("recheck_unavailable", reason="bot.github.crawl not present", issues=len(issues))
         return
     with Session(engine) as session:
         repo_ids = {issue.repository_id for issue in issues}
         names = session.scalars(
-            select(Repository.full_name).where(Repository.id.in_(repo_ids))  # type: ignore[attr-defined]
+            select(col(Repository.full_name)).where(col(Repository.id).in_(repo_ids))
         ).all()
     for name in names:
         try:
@@ -162,11 +162,11 @@ def recheck_and_substitute(
         stale = list(
             session.scalars(
                 select(Issue)
-                .join(Pick, Pick.issue_id == Issue.id)  # type: ignore[arg-type]
+                .join(Pick, col(Pick.issue_id) == col(Issue.id))
                 .where(
-                    Pick.delivery_id == delivery_id,  # type: ignore[arg-type]
-                    Pick.state != WITHDRAWN,  # type: ignore[arg-type]
-                    Issue.crawled_at < now - max_age,  # type: ignore[operator]
+                    col(Pick.delivery_id) == delivery_id,
+                    col(Pick.state) != WITHDRAWN,
+                    col(Issue.crawled_at) < now - max_age,
                 )
             )
         )
@@ -176,8 +176,8 @@ def recheck_and_substitute(
         current = list(
             session.execute(
                 select(Pick, Issue)
-                .join(Issue, Issue.id == Pick.issue_id)  # type: ignore[arg-type]
-                .where(Pick.delivery_id == delivery_id, Pick.state != WITHDRAWN)  # type: ignore[arg-type]
+                .join(Issue, col(Issue.id) == col(Pick.issue_id))
+                .where(col(Pick.delivery_id) == delivery_id, col(Pick.state) != WITHDRAWN)
             )
         )
         member = session.get(Member, member_id)
@@ -195,9 +195,7 @@ def recheck_and_substitute(
             : len(gone)
         ]
         session.execute(
-            update(Pick)
-            .where(Pick.id.in_([p.id for p in gone]))  # type: ignore[union-attr]
-            .values(state=WITHDRAWN)
+            update(Pick).where(col(Pick.id).in_([p.id for p in gone])).values(state=WITHDRAWN)
         )
         add_picks(
             session,

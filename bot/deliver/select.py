@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bot.config import Settings
 from bot.deliver.due import cadence_allows, due_slot, every_weeks_for, iso_week, zone
@@ -55,10 +55,10 @@ def select_due(
     counts digests sent since the member last clicked a pick or changed their settings, so any
     click (or `digest weekly`) brings them back to weekly.
     """
-    query = select(Member).where(Member.digest_enabled.is_(True))  # type: ignore[attr-defined]
+    query = select(Member).where(col(Member.digest_enabled).is_(True))
     if slack_user_ids:
-        query = query.where(Member.slack_user_id.in_(slack_user_ids))  # type: ignore[attr-defined]
-    members = list(session.scalars(query.order_by(Member.id)))
+        query = query.where(col(Member.slack_user_id).in_(slack_user_ids))
+    members = list(session.scalars(query.order_by(col(Member.id))))
     candidates: list[tuple[Member, str]] = []
     catch_up = timedelta(hours=settings.digest.catch_up_hours)
     for member in members:
@@ -77,7 +77,7 @@ def select_due(
             candidates.append((member, slot.week))
     if not candidates:
         return []
-    ids = [m.id for m, _ in candidates]
+    ids = [m.id for m, _ in candidates if m.id is not None]  # stored rows: all have an id
     history = _history(session, ids)
     due: list[DueMember] = []
     for member, week in candidates:
@@ -89,11 +89,7 @@ def select_due(
         if week in weeks:
             continue  # already in the ledger for this week (sent, pending or skipped)
         sent_before = sorted(w for w, sent_at in weeks.items() if sent_at is not None and w < week)
-        ignored = sum(
-            1
-            for w in sent_before
-            if last_click is None or weeks[w] > last_click  # type: ignore[operator]
-        )
+        ignored = sum(1 for w in sent_before if last_click is None or _after(weeks[w], last_click))
         every = every_weeks_for(ignored)
         if record:
             _store_engagement(session, member, ignored, every)
@@ -111,22 +107,27 @@ def _history(
     for start in range(0, len(member_ids), 500):
         chunk = member_ids[start : start + 500]
         rows = session.execute(
-            select(Delivery.member_id, Delivery.week, Delivery.sent_at).where(
-                Delivery.member_id.in_(chunk),  # type: ignore[union-attr]
-                Delivery.kind == DM,
+            select(col(Delivery.member_id), col(Delivery.week), col(Delivery.sent_at)).where(
+                col(Delivery.member_id).in_(chunk),
+                col(Delivery.kind) == DM,
             )
         )
         for member_id, week, sent_at in rows:
             result.setdefault(member_id, ({}, None))[0][week] = sent_at
         clicks = session.execute(
-            select(Feedback.member_id, func.max(Feedback.created_at))
-            .where(Feedback.member_id.in_(chunk))  # type: ignore[attr-defined]
-            .group_by(Feedback.member_id)
+            select(col(Feedback.member_id), func.max(col(Feedback.created_at)))
+            .where(col(Feedback.member_id).in_(chunk))
+            .group_by(col(Feedback.member_id))
         )
         for member_id, last in clicks:
             weeks = result.get(member_id, ({}, None))[0]
             result[member_id] = (weeks, _aware(last))
     return result
+
+
+def _after(sent_at: datetime | None, click: datetime) -> bool:
+    """True when a digest was sent after the click (sent_before holds sent rows only)."""
+    return sent_at is not None and sent_at > click
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -140,6 +141,6 @@ def _store_engagement(session: Session, member: Member, ignored: int, every: int
         return
     session.execute(
         update(Member)
-        .where(Member.id == member.id)  # type: ignore[arg-type]
+        .where(col(Member.id) == member.id)
         .values(ignored_digests=ignored, digest_every_weeks=every)
     )

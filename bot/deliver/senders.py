@@ -162,6 +162,8 @@ def retry_after_seconds(response: HttpResponse | None, default: float = 1.0) -> 
     for name, value in response.headers.items():
         if name.lower() == "retry-after":
             raw = value[0] if isinstance(value, list) and value else value
+            if not isinstance(raw, str):  # an empty list of values
+                return default
             try:
                 return max(0.0, float(raw))
             except (TypeError, ValueError):

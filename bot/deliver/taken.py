@@ -18,7 +18,7 @@ from enum import StrEnum
 import structlog
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bot.config import Settings
 from bot.core.availability import ISSUE_RULES, Policy, Reason, issue_reason
@@ -63,8 +63,8 @@ def store_report(
     assert member.id is not None
     existing = session.scalars(
         select(TakenReport).where(
-            TakenReport.member_id == member.id,  # type: ignore[arg-type]
-            TakenReport.issue_id == issue_id,  # type: ignore[arg-type]
+            col(TakenReport.member_id) == member.id,
+            col(TakenReport.issue_id) == issue_id,
         )
     ).first()
     if existing is not None:
@@ -73,8 +73,8 @@ def store_report(
         select(func.count())
         .select_from(TakenReport)
         .where(
-            TakenReport.member_id == member.id,  # type: ignore[arg-type]
-            TakenReport.reported_at > now - timedelta(hours=1),  # type: ignore[operator]
+            col(TakenReport.member_id) == member.id,
+            col(TakenReport.reported_at) > now - timedelta(hours=1),
         )
     )
     if (recent or 0) >= settings.match.taken_reports_per_hour:
@@ -105,8 +105,8 @@ def confirm_report(
         reason = issue_reason(session, issue_id, Policy.at(settings, now))
         report = session.scalars(
             select(TakenReport).where(
-                TakenReport.member_id == member_id,  # type: ignore[arg-type]
-                TakenReport.issue_id == issue_id,  # type: ignore[arg-type]
+                col(TakenReport.member_id) == member_id,
+                col(TakenReport.issue_id) == issue_id,
             )
         ).first()
         if report is not None and checked:

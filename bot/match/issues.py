@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.config import Settings
 from bot.core.availability import issue_columns
@@ -91,8 +91,8 @@ def repo_terms(
         term = taxonomy.language(name)
         if term and total and isinstance(size, int | float) and size > 0:
             langs[term] = max(langs.get(term, 0.0), min(1.0, size / total / 0.5))
-    for name in [repo.primary_language, *(e.language for e in entries)]:
-        term = taxonomy.language(name)
+    for language in [repo.primary_language, *(e.language for e in entries)]:
+        term = taxonomy.language(language)
         if term:
             langs[term] = 1.0
     topics: dict[str, float] = {}
@@ -119,15 +119,19 @@ def load_issue_table(
     session: Session, settings: Settings, space: TermSpace, *, include_closed: bool = False
 ) -> IssueTable:
     """Read issues with their repositories and list entries."""
-    query = select(Issue, Repository).join(Repository, Issue.repository_id == Repository.id)
+    query = select(Issue, Repository).join(
+        Repository, col(Issue.repository_id) == col(Repository.id)
+    )
     if not include_closed:
-        query = query.where(Issue.state == "open")
-    rows = session.exec(query.order_by(Issue.id)).all()
-    repo_ids = sorted({repo.id for _, repo in rows})
+        query = query.where(col(Issue.state) == "open")
+    rows = session.exec(query.order_by(col(Issue.id))).all()
+    repo_ids = sorted({repo.id for _, repo in rows if repo.id is not None})
     entries: dict[int, list[ListEntry]] = defaultdict(list)
     if repo_ids:
         for entry in session.exec(
-            select(ListEntry).where(ListEntry.repository_id.in_(repo_ids), ListEntry.active)  # type: ignore[union-attr]
+            select(ListEntry).where(
+                col(ListEntry.repository_id).in_(repo_ids), col(ListEntry.active)
+            )
         ).all():
             entries[entry.repository_id or 0].append(entry)
     return build_issue_table(

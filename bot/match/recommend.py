@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import structlog
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.config import Settings
 from bot.core.availability import Policy, Viewer, viewer_exclusions
@@ -71,11 +71,11 @@ def recommend(
     the last `settings.match.spread_days` days) unless there are not enough eligible issues.
     Stores fresh approachability scores on the issues; does not write Pick rows.
     """
-    query = select(Member).order_by(Member.id)
+    query = select(Member).order_by(col(Member.id))
     if member_ids is not None:
         if not member_ids:
             return {}
-        query = query.where(Member.id.in_(sorted(set(member_ids))))  # type: ignore[union-attr]
+        query = query.where(col(Member.id).in_(sorted(set(member_ids))))
     members = list(session.exec(query).all())
     taxonomy = get_taxonomy()
     profiles = [profile_from_member(member, taxonomy) for member in members]
@@ -105,7 +105,7 @@ def rank_profiles(
     codes = issue_reason_codes(table, settings, now)
     count_issue_reasons(codes, stats)
     closed = session.exec(
-        select(func.count()).select_from(Issue).where(Issue.state != "open")
+        select(func.count()).select_from(Issue).where(col(Issue.state) != "open")
     ).one()
     stats.issues_total += int(closed)
     stats.issue_reasons["closed"] += int(closed)
@@ -166,28 +166,35 @@ def member_arrays(
     weights = [profile.weights(taxonomy) for profile in profiles]
     row_of = {p.member_id: i for i, p in enumerate(profiles) if p.member_id is not None}
     ids = sorted(row_of)
-    sent = _member_rows(session, select(Pick.member_id, Pick.issue_id), Pick.member_id, ids)
+    sent = _member_rows(
+        session, select(col(Pick.member_id), col(Pick.issue_id)), col(Pick.member_id), ids
+    )
     feedback = _member_rows(
         session,
-        select(Feedback.member_id, Feedback.issue_id, Feedback.kind, Issue.repository_id).join(
-            Issue, Feedback.issue_id == Issue.id
-        ),
-        Feedback.member_id,
+        select(
+            col(Feedback.member_id),
+            col(Feedback.issue_id),
+            col(Feedback.kind),
+            col(Issue.repository_id),
+        ).join(Issue, col(Feedback.issue_id) == col(Issue.id)),
+        col(Feedback.member_id),
         ids,
     )
     repo_pos = {repo.id: i for i, repo in enumerate(table.repos)}
     viewers = [
         Viewer(m, team)
-        for m, team in _member_rows(session, select(Member.id, Member.team_id), Member.id, ids)
+        for m, team in _member_rows(
+            session, select(col(Member.id), col(Member.team_id)), col(Member.id), ids
+        )
     ]
     hidden_pairs: dict[str, list[tuple[int, int]]] = defaultdict(list)
     for (member_id, issue_id), reason in viewer_exclusions(session, viewers, policy).items():
         hidden_pairs[reason.value].append((row_of[member_id], issue_id))
     hidden: dict[str, np.ndarray] = {}
-    for reason, pairs in hidden_pairs.items():
+    for reason_name, pairs in hidden_pairs.items():
         h_cols = table.index_of(i for _, i in pairs)
         h_rows = np.fromiter((r for r, _ in pairs), np.int64, len(pairs))
-        hidden[reason] = pair_keys(h_rows[h_cols >= 0], h_cols[h_cols >= 0], table.size)
+        hidden[reason_name] = pair_keys(h_rows[h_cols >= 0], h_cols[h_cols >= 0], table.size)
     excluded: list[tuple[int, int]] = [(row_of[m], i) for m, i in sent if m in row_of]
     excluded += [pair for pairs in hidden_pairs.values() for pair in pairs]
     rejected: dict[tuple[int, int], int] = defaultdict(int)
@@ -247,7 +254,7 @@ def _pair_counts(
     counts = dict.fromkeys(MEMBER_REASONS, 0)
     if not table.size or not members.size:
         return counts
-    available = allowed.any(axis=0)
+    available = np.asarray(allowed.any(axis=0))
     left = np.ones(members.excluded.shape, dtype=bool)
     for reason, keys in hidden.items():
         mine = left & np.isin(members.excluded, keys)
@@ -266,9 +273,9 @@ def _pair_counts(
 def recent_pick_counts(session: Session, table: IssueTable, since: datetime) -> np.ndarray:
     """int64 [I]: how many members were given each issue since `since`."""
     rows = session.exec(
-        select(Pick.issue_id, func.count(func.distinct(Pick.member_id)))
-        .where(Pick.created_at >= since)
-        .group_by(Pick.issue_id)
+        select(col(Pick.issue_id), func.count(func.distinct(col(Pick.member_id))))
+        .where(col(Pick.created_at) >= since)
+        .group_by(col(Pick.issue_id))
     ).all()
     counts = np.zeros(table.size, dtype=np.int64)
     if rows:
@@ -288,12 +295,12 @@ def _recommendations(
     now: datetime,
 ) -> list[Recommendation]:
     out: list[Recommendation] = []
-    for rank, (col, score) in enumerate(
+    for rank, (column, score) in enumerate(
         ((int(c), float(s)) for c, s in zip(picks, scores, strict=True) if c >= 0), start=1
     ):
-        issue = table.issues[col]
-        repo = table.repos[int(table.repo[col])]
-        reasons, signals = explain(profile, table, col, factors, now)
+        issue = table.issues[column]
+        repo = table.repos[int(table.repo[column])]
+        reasons, signals = explain(profile, table, column, factors, now)
         out.append(
             Recommendation(
                 member_id=profile.member_id,
@@ -330,17 +337,20 @@ def record_picks(
     member_ids = sorted({r.member_id for r in recs if r.member_id is not None})
     existing = set(
         session.exec(
-            select(Pick.member_id, Pick.issue_id).where(Pick.member_id.in_(member_ids))  # type: ignore[union-attr]
+            select(col(Pick.member_id), col(Pick.issue_id)).where(
+                col(Pick.member_id).in_(member_ids)
+            )
         ).all()
     )
     new: list[Pick] = []
     for rec in recs:
+        assert rec.member_id is not None  # the matcher's picks are always for a member
         key = (rec.member_id, rec.issue_id)
         if key in existing:
             continue
         existing.add(key)
         pick = Pick(
-            member_id=rec.member_id,  # type: ignore[arg-type]
+            member_id=rec.member_id,
             issue_id=rec.issue_id,
             delivery_id=delivery_id,
             source=source,

@@ -36,12 +36,9 @@ def mention(user_id: str) -> str:
 
 
 def _label(term: str) -> str:
-    try:
-        from bot.match.taxonomy import get_taxonomy
+    from bot.match.taxonomy import get_taxonomy  # the taxonomy the member's stack was parsed with
 
-        return get_taxonomy().label(term)
-    except Exception:
-        return term
+    return get_taxonomy().label(term)
 
 
 def _and(words: list[str]) -> str:

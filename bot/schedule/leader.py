@@ -130,7 +130,7 @@ class PostgresLeaderLock:
                 text(f"SELECT pg_try_advisory_lock{self._key_sql()}"),
                 {"ns": LOCK_NAMESPACE, "name": self.name},
             ).scalar()
-        except Exception as exc:
+        except Exception as exc:  # any failure to reach the lock means "not leader" (logged)
             log.warning("leader_lock_unavailable", error=type(exc).__name__)
             self._drop()
             return False
@@ -147,7 +147,8 @@ class PostgresLeaderLock:
         began = self._clock()
         try:
             self._connection.execute(text("SELECT 1"))
-        except Exception:
+        except Exception as exc:  # any failure of the session means the lease is lost (logged)
+            log.warning("leader_heartbeat_failed", error=type(exc).__name__)
             self._drop()
             return False
         self._renewed = began
@@ -312,7 +313,7 @@ class LeaderElector:
                 self._leader.set()  # before the jobs start: they check it before each message
                 try:
                     self.on_elected()
-                except Exception:
+                except Exception:  # a job that fails to start gives the lock back (logged)
                     log.exception("leader_start_failed")
                     self._leader.clear()
                     self.lock.release()

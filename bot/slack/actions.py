@@ -121,10 +121,10 @@ def stored_picks(
     ).all()
     picks = {}
     if member_id is not None:
-        for pick in session.exec(
-            select(Pick).where(Pick.member_id == member_id, col(Pick.issue_id).in_(issue_ids))
+        for stored in session.exec(
+            select(Pick).where(col(Pick.member_id) == member_id, col(Pick.issue_id).in_(issue_ids))
         ).all():
-            picks[pick.issue_id] = pick
+            picks[stored.issue_id] = stored
     by_id = {}
     for issue, repo in rows:
         assert issue.id is not None

@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import available_timezones
 
@@ -207,7 +208,7 @@ def parse(text: str | None) -> Command:
     return parser(rest.strip())
 
 
-def _no_args(command: Command, name: str):  # type: ignore[no-untyped-def]
+def _no_args(command: Command, name: str) -> Callable[[str], Command]:
     def parse_it(rest: str) -> Command:
         if rest:
             return Invalid(name, f"`{name}` takes no arguments.")
@@ -349,7 +350,7 @@ _PARSERS = {
 }
 
 
-def _people(name: str):  # type: ignore[no-untyped-def]
+def _people(name: str) -> Callable[[str], Command]:
     def parse_it(rest: str) -> Command:
         try:
             return pc.PARSERS[name](rest)

@@ -394,7 +394,7 @@ def _last_picks(session: Session, member_id: int, limit: int = 10) -> list[tuple
     return [(pick, issue) for pick, issue in rows]
 
 
-STATE_LABELS: dict[str, str] = dict(PICK_STATE_LABELS)
+STATE_LABELS: dict[str, str] = {state.value: label for state, label in PICK_STATE_LABELS.items()}
 
 
 def pick_line(pick: Pick, issue: Issue, reason: Reason | None = None) -> str:

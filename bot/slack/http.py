@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from aiohttp import web
@@ -42,7 +43,9 @@ def slack_routes(app: App, gate: SlackGate) -> list[web.RouteDef]:
         if not admission.dispatch:
             if admission.status >= 400:
                 log.info("slack request refused: %s %s", admission.status, admission.reason)
-            return text_response(admission.status, admission.reason, **{"X-Slack-No-Retry": "1"})
+            refused = text_response(admission.status, admission.reason)
+            refused.headers["X-Slack-No-Retry"] = "1"
+            return refused
         try:
             response = await run_blocking(_dispatch, app, admission.text, request, headers)
         except ValueError:  # a signed body that doesn't parse: Slack never sends one
@@ -54,11 +57,11 @@ def slack_routes(app: App, gate: SlackGate) -> list[web.RouteDef]:
     if flow is not None:
 
         async def install(request: web.Request) -> web.StreamResponse:
-            bolt = BoltRequest(body="", query=request.query_string, headers=_headers(request))
+            bolt = BoltRequest(body="", query=request.query_string, headers=_bolt_headers(request))
             return await to_aiohttp_response(await run_blocking(flow.handle_installation, bolt))
 
         async def callback(request: web.Request) -> web.StreamResponse:
-            bolt = BoltRequest(body="", query=request.query_string, headers=_headers(request))
+            bolt = BoltRequest(body="", query=request.query_string, headers=_bolt_headers(request))
             return await to_aiohttp_response(await run_blocking(flow.handle_callback, bolt))
 
         routes += [web.get(flow.install_path, install), web.get(flow.redirect_uri_path, callback)]
@@ -71,6 +74,11 @@ def _headers(request: web.Request) -> dict[str, str]:
     for name, value in request.headers.items():
         headers.setdefault(name.lower(), value)
     return headers
+
+
+def _bolt_headers(request: web.Request) -> dict[str, str | Sequence[str]]:
+    """`_headers` typed as Bolt takes them."""
+    return dict(_headers(request))
 
 
 def _dispatch(app: App, text: str, request: web.Request, headers: dict[str, Any]) -> BoltResponse:

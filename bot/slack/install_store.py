@@ -129,7 +129,7 @@ class SqlInstallationStore(InstallationStore):
     ) -> None:
         """Forget a workspace (app uninstalled / tokens revoked)."""
         with session_scope(self.engine) as session:
-            session.exec(  # type: ignore[call-overload]
+            session.exec(
                 delete(SlackInstallation).where(
                     col(SlackInstallation.enterprise_id) == (enterprise_id or ""),
                     col(SlackInstallation.team_id) == (team_id or ""),
@@ -173,9 +173,7 @@ class SqlOAuthStateStore(OAuthStateStore):
         state = secrets.token_urlsafe(24)
         now = datetime.now(UTC)
         with session_scope(self.engine) as session:
-            session.exec(  # type: ignore[call-overload]
-                delete(SlackOAuthState).where(col(SlackOAuthState.expires_at) <= now)
-            )
+            session.exec(delete(SlackOAuthState).where(col(SlackOAuthState.expires_at) <= now))
             expires = now + timedelta(seconds=self.expiration_seconds)
             session.add(SlackOAuthState(state=state, expires_at=expires))
         return state

@@ -210,6 +210,17 @@ def after_interest(
 # -- buttons (listeners: bot.slack.listeners.people_buttons) -------------------------------
 
 
+BUTTON_ACTION_IDS = (  # the buttons `handle_click` answers
+    OFFER_YES.action_id,
+    OFFER_NO.action_id,
+    INVITE_YES.action_id,
+    INVITE_NO.action_id,
+    POST_YES.action_id,
+    POST_NO.action_id,
+    *(b.action_id for b in ANSWER_BUTTONS.values()),
+)
+
+
 def handle_click(
     engine: Engine,
     settings: Settings,

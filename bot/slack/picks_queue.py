@@ -14,7 +14,7 @@ import threading
 from collections import defaultdict, deque
 from collections.abc import Callable
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
 
@@ -39,26 +39,19 @@ class PicksRequest:
     done: Callable[[Reply], None]
 
 
+@dataclass(eq=False)  # compared and hashed by identity: one queue per app
 class PicksQueue:
     """Answers picks requests in batches, one batch at a time, on the Slack pool."""
 
-    def __init__(
-        self,
-        engine: Engine,
-        settings: Settings,
-        recommender: Recommender,
-        executor: Executor,
-        clock: Clock = utc_clock,
-    ) -> None:
-        self.engine = engine
-        self.clock = clock
-        self.settings = settings
-        self.recommender = recommender
-        self._executor = executor
-        self._pending: deque[PicksRequest] = deque()
-        self._lock = threading.Lock()
-        self._draining = False  # a drain task is queued or running
-        self.batches = 0
+    engine: Engine
+    settings: Settings
+    recommender: Recommender
+    executor: Executor
+    clock: Clock = utc_clock
+    batches: int = 0  # batches answered so far
+    _pending: deque[PicksRequest] = field(default_factory=deque)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _draining: bool = False  # a drain task is queued or running
 
     def submit(self, request: PicksRequest) -> None:
         """Queue a request; starts a drain task unless one is already on its way."""
@@ -67,7 +60,7 @@ class PicksQueue:
             if self._draining:
                 return
             self._draining = True
-        self._executor.submit(self._drain)
+        self.executor.submit(self._drain)
 
     def _drain(self) -> None:
         """Answer what is waiting, a batch at a time, until nothing is."""

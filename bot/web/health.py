@@ -222,9 +222,10 @@ class HealthServer:
             try:
                 outcome = check()
                 result = outcome if isinstance(outcome, CheckResult) else CheckResult(bool(outcome))
-            except Exception as exc:  # a failing check is a "not ready", never a 500
+            except Exception as exc:  # any check's failure is a "not ready", never a 500 (logged)
                 reason = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
                 result = CheckResult(False, redact(f"{type(exc).__name__}: {reason}"))
+                log.warning("readiness_check_failed", check=name, detail=result.detail)
             results[name] = {
                 "ok": result.ok,
                 "detail": redact(result.detail),

@@ -24,6 +24,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import case, func, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col
 
 from bot.config import Settings
@@ -148,7 +149,7 @@ class StoreCollector(Collector):
                 for bucket, count in counts.items():
                     issues.add_metric([bucket], count)
                 finished = last_successful_crawl(session)
-        except Exception:  # database down: /readyz says so; scraping must still work
+        except SQLAlchemyError:  # database down: /readyz says so; scraping must still work
             return
         yield issues
         if finished is not None:

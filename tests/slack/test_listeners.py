@@ -25,6 +25,7 @@ from bot.slack.handlers import default_crawler, default_recommender
 from bot.slack.listeners import LISTENERS, command, forget, people_buttons
 from bot.slack.listeners.common import DEPS, Deps
 from bot.slack.listeners.errors import ERROR_REPLY
+from bot.slack.people import BUTTON_ACTION_IDS
 from bot.slack.picks_queue import PicksQueue
 from bot.slack.profile import find_member
 from bot.store.db import session_scope
@@ -109,7 +110,7 @@ def test_forget_cancel_alone_keeps_the_data():
 
 def test_a_people_click_without_a_numeric_value_is_ignored(engine, pool):
     respond = Recorder()
-    body = {"actions": [{"action_id": people_buttons.ACTION_IDS[0], "value": "x" * 5}]}
+    body = {"actions": [{"action_id": BUTTON_ACTION_IDS[0], "value": "x" * 5}]}
     people_buttons.people_clicked(body, FakeClient(), respond, fake_context(engine, pool))  # type: ignore[arg-type]
     assert respond.calls == []
     assert people_buttons.clicked_value({"actions": [{"action_id": "a", "value": "9" * 19}]}) == (

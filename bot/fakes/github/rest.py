@@ -104,58 +104,10 @@ class RestApi:
         }
 
     def repo_json(self, repo: Repo) -> dict[str, Any]:
+        """A repository as GitHub's REST API returns it (the fields in GitHub's order)."""
         url = f"{self.base}/repos/{repo.full_name}"
         html = f"https://github.com/{repo.full_name}"
         open_count = len(repo.open_issues())
-        license_json = (
-            {
-                "key": repo.license.lower(),
-                "name": f"{repo.license} License",
-                "spdx_id": repo.license,
-                "url": f"{self.base}/licenses/{repo.license.lower()}",
-                "node_id": f"L_{repo.license}",
-            }
-            if repo.license
-            else None
-        )
-        templated = {
-            name: f"{url}/{name.removesuffix('_url')}{suffix}"
-            for name, suffix in (
-                ("assignees_url", "{/user}"),
-                ("branches_url", "{/branch}"),
-                ("collaborators_url", "{/collaborator}"),
-                ("comments_url", "{/number}"),
-                ("commits_url", "{/sha}"),
-                ("contents_url", "{+path}"),
-                ("issue_comment_url", "{/number}"),
-                ("issue_events_url", "{/number}"),
-                ("issues_url", "{/number}"),
-                ("labels_url", "{/name}"),
-                ("milestones_url", "{/number}"),
-                ("notifications_url", "{?since,all,participating}"),
-                ("pulls_url", "{/number}"),
-                ("releases_url", "{/id}"),
-                ("statuses_url", "/{sha}"),
-            )
-        }
-        plain = {
-            name: f"{url}/{name.removesuffix('_url')}"
-            for name in (
-                "contributors_url",
-                "deployments_url",
-                "downloads_url",
-                "events_url",
-                "forks_url",
-                "hooks_url",
-                "languages_url",
-                "merges_url",
-                "stargazers_url",
-                "subscribers_url",
-                "subscription_url",
-                "tags_url",
-                "teams_url",
-            )
-        }
         return {
             "id": repo.db_id,
             "node_id": repo.node_id,
@@ -167,20 +119,7 @@ class RestApi:
             "description": repo.description or None,
             "fork": repo.fork,
             "url": url,
-            **templated,
-            **plain,
-            "archive_url": f"{url}/{{archive_format}}{{/ref}}",
-            "blobs_url": f"{url}/git/blobs{{/sha}}",
-            "compare_url": f"{url}/compare/{{base}}...{{head}}",
-            "git_commits_url": f"{url}/git/commits{{/sha}}",
-            "git_refs_url": f"{url}/git/refs{{/sha}}",
-            "git_tags_url": f"{url}/git/tags{{/sha}}",
-            "keys_url": f"{url}/keys{{/key_id}}",
-            "trees_url": f"{url}/git/trees{{/sha}}",
-            "git_url": f"git://github.com/{repo.full_name}.git",
-            "ssh_url": f"git@github.com:{repo.full_name}.git",
-            "clone_url": f"{html}.git",
-            "svn_url": html,
+            **_repo_urls(url, html, repo.full_name),
             "mirror_url": None,
             "homepage": None,
             "language": repo.language,
@@ -212,7 +151,19 @@ class RestApi:
             "updated_at": iso(repo.updated_at),
             "allow_forking": True,
             "web_commit_signoff_required": False,
-            "license": license_json,
+            "license": self.license_json(repo),
+        }
+
+    def license_json(self, repo: Repo) -> dict[str, Any] | None:
+        """The repository's `license` object (None without a license)."""
+        if not repo.license:
+            return None
+        return {
+            "key": repo.license.lower(),
+            "name": f"{repo.license} License",
+            "spdx_id": repo.license,
+            "url": f"{self.base}/licenses/{repo.license.lower()}",
+            "node_id": f"L_{repo.license}",
         }
 
     def label_json(self, repo: Repo, name: str) -> dict[str, Any]:
@@ -539,3 +490,57 @@ def split_target(target: str) -> tuple[str, dict[str, str]]:
     if path.startswith("/api/v3"):
         path = path[len("/api/v3") :]
     return path.rstrip("/") or "/", query
+
+
+_TEMPLATED_URLS = (  # (field, URI template suffix) of a repository's `…_url` fields
+    ("assignees_url", "{/user}"),
+    ("branches_url", "{/branch}"),
+    ("collaborators_url", "{/collaborator}"),
+    ("comments_url", "{/number}"),
+    ("commits_url", "{/sha}"),
+    ("contents_url", "{+path}"),
+    ("issue_comment_url", "{/number}"),
+    ("issue_events_url", "{/number}"),
+    ("issues_url", "{/number}"),
+    ("labels_url", "{/name}"),
+    ("milestones_url", "{/number}"),
+    ("notifications_url", "{?since,all,participating}"),
+    ("pulls_url", "{/number}"),
+    ("releases_url", "{/id}"),
+    ("statuses_url", "/{sha}"),
+)
+_PLAIN_URLS = (
+    "contributors_url",
+    "deployments_url",
+    "downloads_url",
+    "events_url",
+    "forks_url",
+    "hooks_url",
+    "languages_url",
+    "merges_url",
+    "stargazers_url",
+    "subscribers_url",
+    "subscription_url",
+    "tags_url",
+    "teams_url",
+)
+
+
+def _repo_urls(url: str, html: str, full_name: str) -> dict[str, str]:
+    """A repository's API, git and clone URLs, in GitHub's order."""
+    return {
+        **{name: f"{url}/{name.removesuffix('_url')}{suffix}" for name, suffix in _TEMPLATED_URLS},
+        **{name: f"{url}/{name.removesuffix('_url')}" for name in _PLAIN_URLS},
+        "archive_url": f"{url}/{{archive_format}}{{/ref}}",
+        "blobs_url": f"{url}/git/blobs{{/sha}}",
+        "compare_url": f"{url}/compare/{{base}}...{{head}}",
+        "git_commits_url": f"{url}/git/commits{{/sha}}",
+        "git_refs_url": f"{url}/git/refs{{/sha}}",
+        "git_tags_url": f"{url}/git/tags{{/sha}}",
+        "keys_url": f"{url}/keys{{/key_id}}",
+        "trees_url": f"{url}/git/trees{{/sha}}",
+        "git_url": f"git://github.com/{full_name}.git",
+        "ssh_url": f"git@github.com:{full_name}.git",
+        "clone_url": f"{html}.git",
+        "svn_url": html,
+    }

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import logging
 import re
 import socket
 import struct
@@ -32,6 +33,8 @@ from bot.fakes.github.faults import FaultRule, Faults
 from bot.fakes.github.graphql_api import GitHubGraphQLError, GraphQLEndpoint, format_error
 from bot.fakes.github.model import World
 from bot.fakes.github.rest import Reply, RestApi, error, split_target
+
+log = logging.getLogger(__name__)
 
 AUTHENTICATED_LIMITS = {"core": 5000, "search": 30, "graphql": 5000}
 ANONYMOUS_LIMITS = {"core": 60, "search": 10, "graphql": 0}
@@ -193,7 +196,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._dispatch(method)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
-        except Exception as exc:  # a bug in the fake: answer 500 so the test sees it
+        except Exception as exc:  # a bug in the fake: log it, answer 500 so the test sees it
+            log.exception("fake GitHub failed on %s %s", method, self.path)
             self._send(Reply(500, {"message": f"fake GitHub error: {exc!r}"}), None)
 
     def _dispatch(self, method: str) -> None:

@@ -9,27 +9,9 @@ from typing import Any
 from slack_bolt import App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot.core.vocabulary import (
-    ANSWER_BUTTONS,
-    INVITE_NO,
-    INVITE_YES,
-    OFFER_NO,
-    OFFER_YES,
-    POST_NO,
-    POST_YES,
-)
 from bot.slack.listeners.common import deps_of, just_ack, team_of, user_of
-from bot.slack.people import deliver_now, handle_click
+from bot.slack.people import BUTTON_ACTION_IDS, deliver_now, handle_click
 
-ACTION_IDS = (
-    OFFER_YES.action_id,
-    OFFER_NO.action_id,
-    INVITE_YES.action_id,
-    INVITE_NO.action_id,
-    POST_YES.action_id,
-    POST_NO.action_id,
-    *(b.action_id for b in ANSWER_BUTTONS.values()),
-)
 MAX_ID_DIGITS = 18  # values are database ids; longer digit strings are not ours
 
 
@@ -58,5 +40,5 @@ def people_clicked(
 
 def register(app: App) -> None:
     """Attach every people button."""
-    for action_id in ACTION_IDS:
+    for action_id in BUTTON_ACTION_IDS:
         app.action(action_id)(ack=just_ack, lazy=[people_clicked])
