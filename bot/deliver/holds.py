@@ -29,7 +29,7 @@ from sqlmodel import Session, col, select
 
 from bot.config import Settings
 from bot.core.availability import ISSUE_RULES, Policy, Reason, issue_columns
-from bot.deliver.intros import enqueue
+from bot.deliver.intros import enqueue_dm
 from bot.deliver.taken import IssueChecker
 from bot.store.db import session_scope
 from bot.store.models import Hold, Issue, Member, Repository
@@ -328,17 +328,13 @@ def queue_nudges(session: Session, settings: Settings, now: datetime) -> int:
         if claimed.rowcount != 1:  # type: ignore[attr-defined]
             continue
         can_keep = hold.keeps < settings.match.hold_max_keeps
-        text, blocks = nudge_message(hold, issue, repo, member, can_keep=can_keep)
-        queued += enqueue(
+        queued += enqueue_dm(
             session,
-            team_id=hold.team_id,
+            member,
             key=nudge_key(hold),
             kind=NUDGE_KIND,
-            text=text,
-            blocks=blocks,
+            message=nudge_message(hold, issue, repo, member, can_keep=can_keep),
             now=now,
-            member_id=member.id,
-            target=member.slack_user_id,
         )
     if queued:
         log.info("hold_nudges_queued", count=queued)
