@@ -7,6 +7,7 @@ fallback text uses the member's stored timezone.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -18,6 +19,7 @@ from bot.config.settings import Settings
 from bot.core.availability import reason_text
 from bot.core.vocabulary import HOLD_KEEP, HOLD_RELEASE
 from bot.deliver import holds
+from bot.deliver.taken import IssueChecker
 from bot.slack import commands as c
 from bot.slack.blocks import CardNote, button, context, section
 from bot.slack.escape import link, mrkdwn_escape
@@ -25,6 +27,8 @@ from bot.slack.handlers import CommandContext, Reply
 from bot.slack.profile import find_member, get_or_create_member
 from bot.store.db import session_scope
 from bot.store.models import Hold, Issue, Member, Repository
+
+log = logging.getLogger(__name__)
 
 INTERESTED_NOTE = ":raised_hands: You're interested. Say hi on the issue before you start!"
 JUST_TAKEN = (
@@ -81,6 +85,27 @@ def card_notes(
         return {}
     until = holds.held_until(session, member.id, issue_ids, now)
     return {i: held_note(e, member.timezone) for i, e in until.items()}
+
+
+def hold_after_interest(
+    engine: Engine,
+    settings: Settings,
+    member_id: int,
+    issue_id: int,
+    now: datetime,
+    checker: IssueChecker | None,
+) -> CardNote | None:
+    """After an Interested click: re-check on GitHub, hold the issue if it is free, and the
+    card note saying what happened (None: holds off, or nothing to say)."""
+    try:
+        result = holds.place_hold(engine, settings, member_id, issue_id, now, checker)
+    except Exception:  # the click is recorded; a hold failure never breaks the listener
+        log.exception("placing a hold failed")
+        return None
+    with session_scope(engine) as session:
+        member = session.get(Member, member_id)
+        timezone = member.timezone if member else None
+    return interest_note(result, timezone)
 
 
 def _issue_label(issue: Issue, repo: Repository) -> str:
