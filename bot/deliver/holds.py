@@ -278,6 +278,14 @@ def held_until(
     return {int(i): e for i, e in rows}
 
 
+def held_issue_ids(session: Session, now: datetime, team_id: str | None = None) -> set[int]:
+    """Issues with an active hold at `now` (in one workspace, or in any)."""
+    query = select(Hold.issue_id).where(_is_active(now))
+    if team_id is not None:
+        query = query.where(Hold.team_id == team_id)
+    return {int(i) for i in session.exec(query).all()}
+
+
 def holds_placed(session: Session, team_id: str | None, start: datetime, end: datetime) -> int:
     """How many holds were placed in [start, end) (in one workspace, or all): for stats."""
     query = select(Hold.id).where(col(Hold.held_at) >= start, col(Hold.held_at) < end)

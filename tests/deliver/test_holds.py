@@ -430,3 +430,25 @@ def test_holds_off_with_zero_days(engine: Engine, crawled: Settings) -> None:
     issue_id, _, _ = _issue(engine)
     assert holds.place_hold(engine, settings, a, issue_id, NOW, None).outcome is HoldOutcome.OFF
     assert _holds(engine) == []
+
+
+def test_the_channel_post_and_the_ranker_leave_out_held_issues(
+    engine: Engine, crawled: Settings
+) -> None:
+    from bot.deliver.channel import community_picks
+
+    settings = crawled
+    a, b = _member(engine, TEAM_A, "UA"), _member(engine, TEAM_A, "UB")
+    held, _, _ = _issue(engine, 0)
+    holds.place_hold(engine, settings, a, held, NOW, None)
+    with Session(engine) as session:
+        content = community_picks(session, settings, "2026-W48", NOW + DAY, recommend)
+        picked = {item["issue_id"] for item in content}
+        recs = recommend(session, settings, [a, b], n=REPOS, now=NOW + DAY)
+    assert picked and held not in picked
+    assert held in {r.issue_id for r in recs[a]}  # the holder is still offered it
+    assert held not in {r.issue_id for r in recs[b]}
+    with Session(engine) as session:
+        assert holds.held_issue_ids(session, NOW + DAY) == {held}
+        assert holds.held_issue_ids(session, NOW + DAY, TEAM_B) == set()
+        assert holds.held_issue_ids(session, NOW + 8 * DAY) == set()
