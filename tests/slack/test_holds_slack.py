@@ -170,3 +170,22 @@ def test_the_nudges_keep_and_release_buttons(slack, engine, fake_slack, http_set
     slack.click(stranger)
     assert "ended already" in str(fake_slack.wait_for("response_url", before + 1)[before].args)
     assert _holds(engine)[0].released_at is None
+
+
+def test_the_nudge_escapes_the_issue_title(engine, http_settings):
+    from bot.schedule.jobs import holds_job
+    from bot.store.models import PeopleMessage
+    from tests.people.people_world import Outbox
+
+    (issue_id,) = seed_world(engine, repos=1, issues_per_repo=1, hostile=True)
+    member_id = add_member(engine, languages={"python": 1.0})
+    start = datetime.now(UTC) - timedelta(days=4)
+    holds.place_hold(engine, http_settings, member_id, issue_id, start, None)
+    outbox = Outbox()
+    holds_job(engine, http_settings, outbox.sender, outbox.open_group, now=datetime.now(UTC))
+    with Session(engine) as session:
+        (message,) = session.exec(select(PeopleMessage)).all()
+    shown = str(message.blocks)
+    assert message.target == "U0001" and message.state == "sent"
+    assert "<!channel>" not in shown and "&lt;!channel&gt;" in shown
+    assert "<@U999>" not in shown and "Still on" in shown
