@@ -218,6 +218,10 @@ class MatchSettings(BaseModel):
     # "Already taken": distinct reporters of one workspace that hide an unconfirmed issue there
     taken_reporters_needed: int = Field(default=2, ge=1)
     taken_reports_per_hour: int = Field(default=10, ge=1)  # per member; past it nothing is stored
+    # claim holds: "Interested" on a still-free issue holds it for the member this many days
+    # (0: no holds); a "still on it?" nudge comes halfway; Keep extends it at most this often
+    hold_days: int = Field(default=7, ge=0, le=90)
+    hold_max_keeps: int = Field(default=1, ge=0, le=10)
 
 
 def _config_file() -> Path | None:

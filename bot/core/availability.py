@@ -8,7 +8,8 @@ Every rule says when an issue is *not* available, in two equivalent forms:
   only), used by `reason_codes`.
 
 Issue rules are the same for everyone. Viewer rules depend on who looks (a member of a
-workspace): "you reported it taken", "enough members of your workspace reported it taken".
+workspace): "you reported it taken", "enough members of your workspace reported it taken",
+"it is held for another member of your workspace" (an active claim hold, `bot.deliver.holds`).
 The first failing rule is the reason shown in `status`, `preview`, App Home and `/metrics`.
 Adding a rule is one `Rule(...)` entry in `ISSUE_RULES` or `VIEWER_RULES` (plus its `Reason`).
 
@@ -30,7 +31,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col
 
 from bot.config import Settings
-from bot.store.models import Issue, Repository, TakenReport
+from bot.store.models import Hold, Issue, Repository, TakenReport
 
 
 class Reason(StrEnum):
@@ -48,6 +49,7 @@ class Reason(StrEnum):
     CLAIMED = "claimed"
     REPORTED_BY_YOU = "reported_by_you"
     REPORTED_IN_WORKSPACE = "reported_in_workspace"
+    HELD_FOR_OTHER = "held_for_other"
 
 
 @dataclass(frozen=True)
@@ -271,6 +273,47 @@ def _pairs_reported_in_workspace(
             yield from ((member_id, int(issue_id)) for member_id in members)
 
 
+def active_hold(policy: Policy) -> ColumnElement[bool]:
+    """SQL condition over `Hold`: the hold is active at `policy.now` (not released, not expired)."""
+    return and_(
+        Hold.released_at.is_(None),  # type: ignore[union-attr]
+        Hold.expires_at > policy.now,  # type: ignore[operator]
+    )
+
+
+def held_in_some_workspace(policy: Policy) -> ColumnElement[bool]:
+    """SQL condition: the issue has an active hold in at least one workspace (the viewer rule
+    `HELD_FOR_OTHER` applies to that workspace's other members)."""
+    return exists().where(Hold.issue_id == Issue.id, active_hold(policy))
+
+
+def _held_for_other(policy: Policy, viewer: Viewer | None) -> ColumnElement[bool]:
+    if viewer is None:
+        return false()
+    return exists().where(
+        Hold.issue_id == Issue.id,
+        Hold.team_id == viewer.team_id,
+        Hold.member_id != viewer.member_id,
+        active_hold(policy),
+    )
+
+
+def _pairs_held_for_other(
+    session: Any, viewers: Sequence[Viewer], policy: Policy
+) -> Iterable[tuple[int, int]]:
+    by_team: dict[str, list[int]] = {}
+    for viewer in viewers:
+        by_team.setdefault(viewer.team_id, []).append(viewer.member_id)
+    for team_id, members in by_team.items():
+        held = session.execute(
+            select(Hold.issue_id, Hold.member_id).where(
+                Hold.team_id == team_id, active_hold(policy)
+            )
+        ).all()
+        for issue_id, holder in held:
+            yield from ((m, int(issue_id)) for m in members if m != holder)
+
+
 # --- NumPy forms -----------------------------------------------------------------------------
 
 
@@ -354,6 +397,12 @@ VIEWER_RULES: tuple[Rule, ...] = (
         "members of your workspace reported it as already taken",
         _reported_in_workspace,
         pairs=_pairs_reported_in_workspace,
+    ),
+    Rule(
+        Reason.HELD_FOR_OTHER,
+        "it is held for another member of your workspace who is working on it",
+        _held_for_other,
+        pairs=_pairs_held_for_other,
     ),
 )
 

@@ -240,3 +240,14 @@ PEOPLE_BUTTONS: tuple[PeopleButton, ...] = (
     POST_NO,
     *ANSWER_BUTTONS.values(),
 )
+
+
+# -- claim holds: the buttons of the halfway "still on it?" DM ---------------------------------
+
+HOLD_KEEP = PeopleButton(
+    "hold_keep", "Keep it", ":muscle: Kept: it stays yours until {until}.", "primary"
+)
+HOLD_RELEASE = PeopleButton(
+    "hold_release", "Release it", ":unlock: Released: others in the community can get it now."
+)
+HOLD_BUTTONS: tuple[PeopleButton, ...] = (HOLD_KEEP, HOLD_RELEASE)

@@ -11,6 +11,7 @@ from sqlmodel import Session, col
 
 from bot.config import Settings
 from bot.deliver.due import Slot, due_slot, weekly_slot
+from bot.deliver.holds import held_issue_ids
 from bot.deliver.picks import Recommender
 from bot.deliver.select import CHANNEL, DM, channel_key
 from bot.store.models import Delivery, Pick
@@ -47,6 +48,8 @@ def community_picks(
 
     Each issue's score is summed over the members it was recommended to, so the post favours
     what fits the community's stacks; DM picks of the same week only fill remaining places.
+    Issues under an active claim hold are left out (the channel's readers include the holder's
+    workspace).
     """
     by_member = recommender(session, settings, None, n=10, now=now)
     totals: dict[int, float] = {}
@@ -63,7 +66,10 @@ def community_picks(
             .where(col(Delivery.week) == week, col(Delivery.kind) == DM)
         )
     )
-    ranked = sorted(totals, key=lambda issue_id: (-totals[issue_id], issue_id))
+    held = held_issue_ids(session, now)  # a post everyone sees: no issue someone holds
+    ranked = sorted(
+        (i for i in totals if i not in held), key=lambda issue_id: (-totals[issue_id], issue_id)
+    )
     ordered = [i for i in ranked if i not in in_dms] + [i for i in ranked if i in in_dms]
     chosen = _one_per_repo_first(ordered, best, settings.digest.channel_picks)
     return [

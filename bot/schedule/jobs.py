@@ -1,4 +1,5 @@
-"""The scheduled jobs' bodies: crawl, digest tick, cleanup, people (APScheduler logs errors).
+"""The scheduled jobs' bodies: crawl, digest tick, cleanup, people, holds (APScheduler logs
+errors).
 
 Crawl and digest run inside `bot.logs.run_context`, so every log line carries their run id.
 The crawl's stages are imported when it runs: an idle `serve` does not hold PyGithub.
@@ -65,6 +66,8 @@ def crawl_job(
                 except Exception as exc:  # scores are refreshed again when picks are ranked
                     log.warning("approachability_refresh_failed", error=str(exc)[:200])
             refresh_inferences(engine, settings, now=now)
+            if report.status != "failed":
+                release_taken_holds(engine, settings, now=now)
             return report
     except CrawlRunning as busy:
         log.info("crawl_skipped", reason="another crawl is running", since=str(busy.since))
@@ -109,6 +112,47 @@ def refresh_inferences(engine: Engine, settings: Settings, *, now: datetime) -> 
     if refreshed:
         log.info("github_inferences_refreshed", members=refreshed)
     return refreshed
+
+
+def release_taken_holds(engine: Engine, settings: Settings, *, now: datetime) -> int:
+    """Release the claim holds whose issue the crawl shows taken by someone else (never fails
+    the crawl: the holds job tries again)."""
+    from bot.deliver.holds import release_taken
+
+    try:
+        return release_taken(engine, settings, now)
+    except Exception as exc:
+        log.warning("hold_release_failed", error=str(exc)[:200])
+        return 0
+
+
+def holds_job(
+    engine: Engine,
+    settings: Settings,
+    sender: Sender,
+    opener: GroupOpener | None = None,
+    *,
+    now: datetime | None = None,
+) -> DeliverReport:
+    """Claim holds, every `HOLDS_EVERY_MINUTES`: expired holds end silently, holds GitHub shows
+    taken by someone else end, halfway nudges are queued once, then the people ledger (which
+    carries the nudges) is delivered."""
+    from bot.deliver.holds import queue_nudges, release_expired, release_taken
+
+    now = now or datetime.now(UTC)  # the job's one clock reading
+    if opener is None:
+        client = getattr(sender, "client", None)
+        opener = slack_group_opener(client) if client is not None else console_group_opener
+    with run_context("holds"):
+        with session_scope(engine) as session:
+            expired = release_expired(session, now)
+        taken = release_taken(engine, settings, now)
+        with session_scope(engine) as session:
+            nudges = queue_nudges(session, settings, now)
+        if expired or taken or nudges:
+            log.info("holds_pass", expired=expired, taken=taken, nudges=nudges)
+        lease = timedelta(seconds=settings.people.lease_seconds)
+        return deliver_pending(engine, sender, opener, now=now, lease=lease)
 
 
 def digest_job(
@@ -191,4 +235,5 @@ def default_jobs(engine: Engine, settings: Settings, sender: Sender, stop: threa
         digest_tick=lambda: digest_job(engine, settings, sender, stop),
         cleanup=lambda: cleanup_job(engine),
         people=lambda: people_job(engine, settings, sender),
+        holds=lambda: holds_job(engine, settings, sender),
     )

@@ -7,7 +7,9 @@
   (and runs once right after this process becomes leader, so a takeover catches up at once);
 - `cleanup`: daily at `cleanup_hour`:30 (same trigger), expires ledger rows never sent;
 - `people`: daily at `people.job_hour`:15 UTC, buddy rounds (on their own cadence), follow-ups,
-  pauses, mentor invitations, then delivers queued people messages.
+  pauses, mentor invitations, then delivers queued people messages;
+- `holds`: every 30 minutes, claim holds end at expiry or when GitHub shows someone else took
+  the issue, halfway nudges are queued once, then queued people messages are delivered.
 
 Jobs get a stop signal that is set when the service stops *or* this process stops leading
 (deposed, or its lease ran out while frozen): a running digest ends after the message in
@@ -42,6 +44,8 @@ log = structlog.get_logger(__name__)
 
 CRAWL_JOB, DIGEST_JOB, CLEANUP_JOB = "crawl", "digest_tick", "cleanup"
 PEOPLE_JOB = "people"
+HOLDS_JOB = "holds"
+HOLDS_EVERY_MINUTES = 30  # a nudge or an expiry is at most this late
 
 
 @dataclass
@@ -52,6 +56,7 @@ class Jobs:
     digest_tick: Callable[[], object]
     cleanup: Callable[[], object]
     people: Callable[[], object] | None = None  # mentors/buddies/follow-ups (daily, UTC)
+    holds: Callable[[], object] | None = None  # claim holds: expiry, releases, nudges
 
 
 # The jobs, or a factory that builds them around the stop signal the service hands out.
@@ -115,6 +120,14 @@ def build_scheduler(
             WallClockTrigger(settings.people.job_hour, 15, ZoneInfo("UTC"), weekdays("*")),
             id=PEOPLE_JOB,
             name="people: buddy rounds, follow-ups, intros",
+            replace_existing=True,
+        )
+    if jobs.holds is not None:
+        scheduler.add_job(
+            jobs.holds,
+            IntervalTrigger(minutes=HOLDS_EVERY_MINUTES, timezone=tz),
+            id=HOLDS_JOB,
+            name="claim holds: expiry, releases, halfway nudges",
             replace_existing=True,
         )
     return scheduler

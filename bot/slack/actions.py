@@ -6,6 +6,7 @@ them at once, and from others only as `bot.core.availability` says.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,10 +16,12 @@ from sqlmodel import Session, col, select
 
 from bot.config import Settings
 from bot.core.vocabulary import FEEDBACK_BUTTONS, FeedbackKind
+from bot.deliver.holds import ReleaseReason, release_holds
 from bot.deliver.taken import ReportOutcome, store_report
 from bot.match.recommendation import Recommendation, stored_recommendation
 from bot.slack.blocks import (
     STATE_BY_ACTION,
+    CardNote,
     fallback_text,
     pick_blocks,
 )
@@ -27,6 +30,11 @@ from bot.store.db import session_scope
 from bot.store.models import Feedback, Issue, Pick, Repository
 
 FEEDBACK_KIND = {b.action_id: b.kind.value for b in FEEDBACK_BUTTONS}
+# Clicks that end the clicker's own hold on the issue, and the hold's release reason.
+RELEASING = {
+    FeedbackKind.NOT_FOR_ME.value: ReleaseReason.NOT_FOR_ME,
+    FeedbackKind.ALREADY_TAKEN.value: ReleaseReason.TAKEN,
+}
 
 
 def parse_issue_id(value: Any) -> int | None:
@@ -72,6 +80,8 @@ def record_feedback(
             and store_report(session, settings, member, issue_id, now) is ReportOutcome.LIMITED
         ):
             return Click(state="", member_id=member.id, limited=True)
+        if kind in RELEASING:  # the member's hold on it (if any) ends with this click
+            release_holds(session, member.id, now, RELEASING[kind], issue_id=issue_id)
         pick = session.exec(
             select(Pick).where(Pick.member_id == member.id, Pick.issue_id == issue_id)
         ).first()
@@ -145,9 +155,16 @@ def rerender(
     *,
     now: datetime,
     header: str = "Your picks",
+    extra_notes: Mapping[int, CardNote] | None = None,
 ) -> tuple[str, list[dict[str, Any]]]:
-    """(fallback text, blocks) of a picks message rebuilt from the database."""
+    """(fallback text, blocks) of a picks message rebuilt from the database: held picks say
+    until when; `extra_notes` (a hold attempt's outcome) override per issue."""
+    from bot.slack.holds import card_notes
+
     with session_scope(engine) as session:
         member = find_member(session, team_id, user_id)
         cards, states = stored_picks(session, member.id if member else None, issue_ids, now=now)
-    return fallback_text(cards), pick_blocks(cards, header=header, states=states)
+        notes = card_notes(session, member, issue_ids, now)
+    notes.update(extra_notes or {})
+    blocks = pick_blocks(cards, header=header, states=states, notes=notes)
+    return fallback_text(cards), blocks

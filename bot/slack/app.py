@@ -106,7 +106,8 @@ def build_app(
     """A Bolt `App` for `settings` (Socket Mode or HTTP, optional OAuth), bound to `engine`.
 
     `client` overrides the Web API client (tests point it at the fake Slack); `issue_checker`
-    re-checks an issue reported "Already taken" on GitHub (None: no re-check); every listener
+    re-checks an issue on GitHub after "Already taken" and before holding it after "Interested"
+    (None: no re-check, the stored state decides); every listener
     reads `clock` once when its request arrives and passes that time down. `executor` runs all
     work after the ack (default: a new pool of `settings.slack_workers`; `stop_app` shuts it).
     """

@@ -7,6 +7,7 @@ limits with an ellipsis; a message never has more than 50 blocks (100 in App Hom
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from bot.core.vocabulary import BUTTON_BY_STATE, FEEDBACK_BUTTONS, PickState
@@ -30,6 +31,16 @@ PICK_ACTIONS = tuple(b.action_id for b in FEEDBACK_BUTTONS)
 # Pick.state after each button, and what the card says once clicked.
 STATE_BY_ACTION = {b.action_id: b.state.value for b in FEEDBACK_BUTTONS}
 STATE_NOTES = {b.state.value: b.note for b in FEEDBACK_BUTTONS}
+
+
+@dataclass(frozen=True)
+class CardNote:
+    """What a pick's card says instead of its buttons after an Interested click: the hold
+    ("held for you until …", with a "Not for me" button that releases it) or why there is none.
+    The text is mrkdwn the caller escaped."""
+
+    text: str
+    not_for_me: bool = False
 
 
 class PickLike(Protocol):
@@ -148,7 +159,11 @@ def expectations_text(rec: PickLike) -> str:
 
 
 def pick_card(
-    rec: PickLike, *, state: str | None = None, siblings: Sequence[int] = ()
+    rec: PickLike,
+    *,
+    state: str | None = None,
+    siblings: Sequence[int] = (),
+    note: CardNote | None = None,
 ) -> list[dict[str, Any]]:
     """The blocks of one pick: title link, repo and why, signals, then buttons or the outcome.
 
@@ -171,7 +186,7 @@ def pick_card(
     expects = expectations_text(rec)
     if expects:
         blocks.append({**context(expects), "block_id": f"pick:{rec.issue_id}:expects"})
-    blocks.append(outcome_block(rec.issue_id, state, siblings))
+    blocks.append(outcome_block(rec.issue_id, state, siblings, note))
     return blocks
 
 
@@ -193,9 +208,18 @@ def sibling_ids(block_id: str) -> list[int]:
     return [int(x) for x in parts[3].split(",") if x.isdigit()]
 
 
-def outcome_block(issue_id: int, state: str | None, siblings: Sequence[int] = ()) -> dict[str, Any]:
-    """The buttons of a pick, or (once clicked) a note saying what the member chose."""
+def outcome_block(
+    issue_id: int, state: str | None, siblings: Sequence[int] = (), note: CardNote | None = None
+) -> dict[str, Any]:
+    """The buttons of a pick, or (once clicked) a note saying what the member chose; `note`
+    (a hold, or why there is none) replaces the Interested note."""
     block_id = actions_block_id(issue_id, siblings)
+    if note is not None and state == PickState.INTERESTED.value:
+        block = {**section(note.text), "block_id": block_id}
+        if note.not_for_me:
+            b = BUTTON_BY_STATE[PickState.NOT_FOR_ME]
+            block["accessory"] = button(b.label, b.action_id, str(issue_id))
+        return block
     if state in STATE_NOTES:
         return {**context(STATE_NOTES[state]), "block_id": block_id}
     value = str(issue_id)
@@ -212,6 +236,7 @@ def pick_blocks(
     header: str,
     states: Mapping[int, str] | None = None,
     max_blocks: int = MAX_MESSAGE_BLOCKS,
+    notes: Mapping[int, CardNote] | None = None,
 ) -> list[dict[str, Any]]:
     """Block Kit for a list of picks under a header, with feedback buttons, within `max_blocks`.
 
@@ -219,6 +244,7 @@ def pick_blocks(
     `pick_taken`. Picks that don't fit are dropped and counted in a final context line.
     """
     states = states or {}
+    notes = notes or {}
     blocks: list[dict[str, Any]] = [header_block(header)]
     if not recs:
         blocks.append(section("No available picks right now. Try again after the next crawl."))
@@ -227,7 +253,9 @@ def pick_blocks(
     fitting = _fitting(len(recs), max_blocks)
     siblings = [rec.issue_id for rec in recs[:fitting]]
     for index, rec in enumerate(recs):
-        card = pick_card(rec, state=states.get(rec.issue_id), siblings=siblings)
+        card = pick_card(
+            rec, state=states.get(rec.issue_id), siblings=siblings, note=notes.get(rec.issue_id)
+        )
         divider = [{"type": "divider"}] if index else []
         # keep room for the "n more" note
         room = max_blocks - len(blocks) - 1
@@ -259,14 +287,14 @@ def fallback_text(recs: Sequence[PickLike]) -> str:
 
 
 def mark_pick(
-    blocks: Iterable[Mapping[str, Any]], issue_id: int, state: str
+    blocks: Iterable[Mapping[str, Any]], issue_id: int, state: str, note: CardNote | None = None
 ) -> list[dict[str, Any]]:
     """A copy of a message's blocks with one pick's buttons replaced by its outcome note."""
     out: list[dict[str, Any]] = []
     for block in blocks:
         block_id = str(block.get("block_id", ""))
         if block_id.split(":")[:3] == ["pick", str(issue_id), "actions"]:
-            out.append(outcome_block(issue_id, state, sibling_ids(block_id)))
+            out.append(outcome_block(issue_id, state, sibling_ids(block_id), note))
         else:
             out.append(dict(block))
     return out

@@ -24,6 +24,12 @@ _GITHUB_LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$
 _GITHUB_URL = re.compile(r"^(?:https?://)?(?:www\.)?github\.com/([^/\s?#]+)/?$", re.IGNORECASE)
 _TIME = re.compile(r"^([01]?\d|2[0-3])(?::([0-5]\d))?\s*(am|pm)?$", re.IGNORECASE)
 _OFF = {"off", "none", "stop", "disable", "no"}
+_ISSUE_REF = re.compile(
+    r"^(?:https?://)?(?:www\.)?(?:github\.com/)?"
+    r"([A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38})/([A-Za-z0-9._-]{1,100})"
+    r"(?:#|/issues/)(\d{1,9})/?$",
+    re.IGNORECASE,
+)
 
 USAGE = {
     "help": "`/matchmaker help`",
@@ -34,6 +40,8 @@ USAGE = {
     "digest": "`/matchmaker digest weekly mon 09:00 Europe/Berlin` or `/matchmaker digest off`",
     "status": "`/matchmaker status`",
     "forget": "`/matchmaker forget` (asks for confirmation, then deletes everything about you)",
+    "release": "`/matchmaker release` (all issues held for you) or "
+    "`/matchmaker release owner/repo#123`",
     **pc.USAGE,
     "lists": "`/matchmaker lists` (admins)",
     "crawl": "`/matchmaker crawl now` (admins)",
@@ -117,6 +125,14 @@ class Forget:
 
 
 @dataclass(frozen=True)
+class ReleaseHolds:
+    """Release the member's claim holds: all of them, or the one on `repo#number`."""
+
+    repo: str | None = None  # lower-case "owner/name"
+    number: int = 0
+
+
+@dataclass(frozen=True)
 class AdminLists:
     """Admin: the crawled lists."""
 
@@ -165,6 +181,7 @@ Command = (
     | SetDigest
     | Status
     | Forget
+    | ReleaseHolds
     | AdminLists
     | AdminCrawl
     | AdminStats
@@ -329,6 +346,29 @@ def _digest(rest: str) -> Command:
     return SetDigest(enabled=True, day=day, time=time, timezone=tz)
 
 
+def parse_issue_ref(text: str) -> tuple[str, int] | None:
+    """`owner/repo#12` or a GitHub issue URL -> ("owner/repo" lower-cased, 12), else None."""
+    candidate = text.strip()
+    if candidate.startswith("<") and candidate.endswith(">"):  # Slack's escaped link form
+        candidate = candidate[1:-1].split("|", 1)[0]
+    match = _ISSUE_REF.match(candidate)
+    if not match or match.group(2) in (".", ".."):
+        return None
+    number = int(match.group(3))
+    if number < 1:
+        return None
+    return f"{match.group(1)}/{match.group(2)}".lower(), number
+
+
+def _release(rest: str) -> Command:
+    if not rest:
+        return ReleaseHolds()
+    ref = parse_issue_ref(rest)
+    if ref is None:
+        return Invalid("release", "Name the issue as `owner/repo#123` (or its GitHub link).")
+    return ReleaseHolds(*ref)
+
+
 def _crawl(rest: str) -> Command:
     if rest.lower() not in ("", "now"):
         return Invalid("crawl", "Say `crawl now`.")
@@ -344,6 +384,7 @@ _PARSERS = {
     "digest": _digest,
     "status": _no_args(Status(), "status"),
     "forget": _no_args(Forget(), "forget"),
+    "release": _release,
     "lists": _no_args(AdminLists(), "lists"),
     "crawl": _crawl,
     "stats": _no_args(AdminStats(), "stats"),

@@ -204,6 +204,10 @@ def execute(command: c.Command, ctx: CommandContext) -> Reply:
     ):
         return Reply(text="Only workspace admins can do that.")
     handler = _HANDLERS.get(type(command))
+    if handler is None and isinstance(command, c.ReleaseHolds):
+        from bot.slack.holds import release_reply  # imports this module: load it on use
+
+        handler = release_reply
     if handler is None:
         from bot.slack.people import PEOPLE_HANDLERS  # imports this module: load it on use
 
@@ -435,6 +439,12 @@ def _status(command: c.Status, ctx: CommandContext) -> Reply:
         upcoming = next_digest(member, ctx.now, last_sent_week=last_sent_week(session, member))
         if upcoming is not None:
             lines.append(f"*Next digest:* {upcoming:%a %d %b %H:%M %Z}")
+        from bot.slack.holds import holds_lines
+
+        held = holds_lines(session, member, ctx.now)
+        if held:
+            lines.append("*Held for you:*")
+            lines.extend(held)
         lines.append("*Last picks:*" if picks else "*Last picks:* none yet")
         lines.extend(pick_line(p, i, reasons.get(p.issue_id)) for p, i in picks)
     text = truncate_lines("\n".join(lines), MAX_SECTION_TEXT)
@@ -444,8 +454,8 @@ def _status(command: c.Status, ctx: CommandContext) -> Reply:
 def _forget(command: c.Forget, ctx: CommandContext) -> Reply:
     text = (
         "This deletes everything I store about you: stack, level, GitHub login, digest "
-        "settings, picks and feedback, mentor and buddy settings, your do-not-pair list and "
-        "your intros. Sure?"
+        "settings, picks and feedback, the issues held for you, mentor and buddy settings, your "
+        "do-not-pair list and your intros. Sure?"
     )
     confirm = button("Yes, delete everything", ACTION_FORGET_CONFIRM, "forget", style="danger")
     cancel = button("Cancel", ACTION_FORGET_CANCEL, "cancel")

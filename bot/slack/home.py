@@ -1,4 +1,5 @@
-"""App Home: the member's profile (edit via a modal), current picks and history with outcomes."""
+"""App Home: the member's profile (edit via a modal), the issues held for them, current picks and
+history with outcomes."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from bot.slack.blocks import (
 )
 from bot.slack.escape import truncate_lines
 from bot.slack.handlers import github_summary, pick_line, pick_reasons, stack_summary
+from bot.slack.holds import card_notes, holds_lines
 from bot.slack.profile import (
     GitHubLookupError,
     describe_schedule,
@@ -111,13 +113,22 @@ def home_view(
             and reasons.get(p.issue_id) is None
         ][:CURRENT_PICKS]
         cards, states = stored_picks(session, member.id, current_ids, now=now)
+        notes = card_notes(session, member, current_ids, now)
         history = [(p, i) for p, i in picks if p.issue_id not in current_ids][:HISTORY]
+        held = holds_lines(session, member, now)
+        if held:
+            blocks.append({"type": "divider"})
+            blocks.append(header_block("Held for you"))
+            blocks.append(section(truncate_lines("\n".join(held), MAX_SECTION_TEXT)))
+            blocks.append(context(f"Nobody else here is offered these. {c.USAGE['release']}"))
         blocks.append({"type": "divider"})
         blocks.append(header_block("Current picks"))
         if not cards:
             blocks.append(context("No open picks. Press *Get picks now* or wait for the digest."))
         for card in cards:
-            blocks.extend(pick_card(card, state=states.get(card.issue_id)))
+            blocks.extend(
+                pick_card(card, state=states.get(card.issue_id), note=notes.get(card.issue_id))
+            )
         blocks.append({"type": "divider"})
         blocks.append(header_block("History"))
         if not history:

@@ -209,6 +209,9 @@ def forget_member(session: Session, member: Member) -> dict[str, int]:
 
     assert member.id is not None
     counts = forget_people(session, member)
+    from bot.deliver.holds import forget_holds
+
+    counts["holds"] = forget_holds(session, member.id)
     counts["feedback"] = session.exec(
         delete(Feedback).where(col(Feedback.member_id) == member.id)
     ).rowcount

@@ -482,3 +482,31 @@ class BuddyRound(SQLModel, table=True):
     round_key: str = Field(unique=True, max_length=80)  # "<team>:<ISO week>"
     ran_at: datetime = Field(sa_type=UTCDateTime)
     pairs: int = 0
+
+
+# -- claim holds (issue 19; written by bot.deliver.holds) ----------------------------------------
+
+
+class Hold(SQLModel, table=True):
+    """An issue held for one member after their "Interested" click: nobody else of the same
+    workspace is offered it until `expires_at` or an early release.
+
+    `active_key` is "<team_id>:<issue_id>" while the hold is active and NULL once released:
+    its unique index allows one active hold per issue and workspace (NULLs never collide, on
+    SQLite and PostgreSQL alike), so two concurrent clicks make exactly one hold.
+    """
+
+    __tablename__ = "hold"
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=40, index=True)
+    issue_id: int = Field(foreign_key="issue.id", index=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    held_at: datetime = Field(sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    nudged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # "still on it?" queued
+    keeps: int = 0  # how often the member pressed Keep (bounded by match.hold_max_keeps)
+    released_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # not_for_me | released | taken | expired | forgotten
+    release_reason: str | None = Field(default=None, max_length=20)
+    active_key: str | None = Field(default=None, unique=True, max_length=80)

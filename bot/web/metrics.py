@@ -32,6 +32,7 @@ from bot.core.availability import (
     ISSUE_RULES,
     Policy,
     Reason,
+    held_in_some_workspace,
     hidden_in_some_workspace,
     reason_case,
 )
@@ -96,11 +97,14 @@ def record_slack_token_ok() -> None:
 
 
 # Availability buckets: the availability module's issue reasons (first failing rule wins), then
-# issues hidden in at least one workspace by "Already taken" reports, then the available ones.
+# issues hidden in at least one workspace by "Already taken" reports, then issues held for a
+# member of some workspace (still offered in the others), then the available ones.
 REPORTED_IN_A_WORKSPACE = Reason.REPORTED_IN_WORKSPACE.value
+HELD_IN_A_WORKSPACE = "held"  # a claim hold for a member of some workspace
 AVAILABILITY = (
     *(rule.reason.value for rule in ISSUE_RULES),
     REPORTED_IN_A_WORKSPACE,
+    HELD_IN_A_WORKSPACE,
     "available",
 )
 
@@ -110,7 +114,11 @@ def availability_counts(session: Session, policy: Policy) -> dict[str, int]:
     reason = reason_case(policy)
     bucket = func.coalesce(
         reason,
-        case((hidden_in_some_workspace(policy), REPORTED_IN_A_WORKSPACE), else_="available"),
+        case(
+            (hidden_in_some_workspace(policy), REPORTED_IN_A_WORKSPACE),
+            (held_in_some_workspace(policy), HELD_IN_A_WORKSPACE),
+            else_="available",
+        ),
     )
     rows = session.execute(
         select(bucket, func.count())

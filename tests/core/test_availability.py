@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from bot.config import load_settings
 from bot.core import availability as av
-from bot.store.models import Issue, Repository
+from bot.store.models import Hold, Issue, Member, Repository
 
 NOW = datetime(2027, 3, 28, 1, 30, tzinfo=UTC)  # a European DST change, on purpose
 DAY = timedelta(days=1)
@@ -109,3 +109,73 @@ def test_a_stale_assignment_counts_as_free_and_a_fresh_one_as_taken(session: Ses
     session.flush()
     reasons = av.issue_reasons(session, [fresh.id, stale.id], POLICY)  # type: ignore[list-item]
     assert reasons == {fresh.id: av.Reason.ASSIGNED, stale.id: None}
+
+
+holds = st.lists(
+    st.fixed_dictionaries(
+        {
+            "issue": st.integers(0, 2),
+            "holder": st.integers(0, 3),  # members 0, 1 in workspace TA; 2, 3 in TB
+            "expires": st.sampled_from([-DAY, timedelta(0), DAY, 7 * DAY]),
+            "released": st.booleans(),
+        }
+    ),
+    max_size=8,
+)
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(rows=holds)
+def test_held_for_other_agrees_in_sql_and_in_viewer_pairs(session: Session, rows) -> None:
+    """The viewer rule over SQL (`reason_case` per viewer) and over pairs (the ranker's
+    `viewer_exclusions`) hide the same (member, issue) pairs; only the holder's workspace."""
+    for model in (Hold, Issue, Member, Repository):
+        session.execute(delete(model))
+    repo = Repository(full_name="o/r", pushed_at=NOW)
+    session.add(repo)
+    session.flush()
+    issue_ids = []
+    for n in range(3):
+        issue = Issue(node_id=f"I{n}", repository_id=repo.id, number=n + 1, title="t", url="u")
+        session.add(issue)
+        session.flush()
+        issue_ids.append(issue.id)
+    members = []
+    for n in range(4):
+        member = Member(team_id="TA" if n < 2 else "TB", slack_user_id=f"U{n}")
+        session.add(member)
+        session.flush()
+        members.append(member)
+    for k, row in enumerate(rows):
+        holder = members[row["holder"]]
+        session.add(
+            Hold(
+                team_id=holder.team_id,
+                issue_id=issue_ids[row["issue"]],
+                member_id=holder.id,
+                held_at=NOW - DAY,
+                expires_at=NOW + row["expires"],
+                released_at=NOW - DAY if row["released"] else None,
+                active_key=None if row["released"] else f"k{k}",  # uniqueness is not tested here
+            )
+        )
+    session.flush()
+    viewers = [av.Viewer(m.id, m.team_id) for m in members]  # type: ignore[arg-type]
+    by_sql = {}
+    for viewer in viewers:
+        for issue_id, reason in av.issue_reasons(session, issue_ids, POLICY, viewer).items():
+            if reason is not None:
+                by_sql[(viewer.member_id, issue_id)] = reason
+    assert by_sql == av.viewer_exclusions(session, viewers, POLICY)
+    expected = {
+        (m.id, issue_ids[row["issue"]])
+        for row in rows
+        if not row["released"] and row["expires"] > timedelta(0)
+        for m in members
+        if m.team_id == members[row["holder"]].team_id and m.id != members[row["holder"]].id
+    }
+    assert set(by_sql) == expected
+    assert set(by_sql.values()) <= {av.Reason.HELD_FOR_OTHER}
+    session.rollback()

@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 
 from bot.config import load_settings
 from bot.store.db import make_engine
-from bot.store.models import CrawlRun, Issue, Member, Repository, TakenReport
+from bot.store.models import CrawlRun, Hold, Issue, Member, Repository, TakenReport
 from bot.web import metrics
 from bot.web.health import CheckResult, HealthServer, slack_connection_check
 
@@ -131,6 +131,7 @@ def _add_issues(engine: Engine) -> None:
             {"number": 5, "claimed": True},
             {"number": 6, "state": "closed"},
             {"number": 7, "is_pull_request": True},
+            {"number": 8},  # held for a member of some workspace
         ]
         for spec in specs:
             session.add(
@@ -164,6 +165,19 @@ def _add_issues(engine: Engine) -> None:
                     reported_at=datetime.now(UTC),
                 )
             )
+        issue_8 = session.exec(select(Issue).where(Issue.number == 8)).one()
+        holder = session.exec(select(Member).where(Member.slack_user_id == "U1")).one()
+        now = datetime.now(UTC)
+        session.add(
+            Hold(
+                team_id="T1",
+                issue_id=issue_8.id,
+                member_id=holder.id,
+                held_at=now,
+                expires_at=now + timedelta(days=7),
+                active_key=f"T1:{issue_8.id}",
+            )
+        )
         session.commit()
 
 
@@ -189,6 +203,7 @@ def test_metrics_expose_stage_metrics_and_store_gauges(
     assert issues == {
         "available": 1,
         "reported_in_workspace": 1,
+        "held": 1,
         "assigned": 1,
         "linked_pr": 1,
         "claimed": 1,

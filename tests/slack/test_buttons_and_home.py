@@ -56,8 +56,10 @@ def test_interested_records_feedback_and_updates_the_dm_in_place(slack, engine, 
     update = fake_slack.wait_for("chat.update")[0]
     assert update.args["ts"] == ts and update.args["channel"] == channel
     assert "You're interested" in str(update.args["blocks"])
-    # the other cards keep their buttons
-    assert str(update.args["blocks"]).count("pick_not_for_me") == 2
+    assert "Held for you until <!date^" in str(update.args["blocks"])  # GitHub unreachable here
+    # the other cards keep their buttons; the held one has "Not for me" to release it
+    assert str(update.args["blocks"]).count("pick_not_for_me") == 3
+    assert str(update.args["blocks"]).count("pick_interested") == 2
     assert _state(engine, ids[1]) == ("interested", ["interested"])
 
 

@@ -39,6 +39,14 @@ from bot.slack import commands as c
         ("digest weekly", c.SetDigest(enabled=True)),
         ("status", c.Status()),
         ("forget", c.Forget()),
+        ("release", c.ReleaseHolds()),
+        ("release etcd-io/etcd#123", c.ReleaseHolds("etcd-io/etcd", 123)),
+        ("Release Etcd-IO/etcd.io#7", c.ReleaseHolds("etcd-io/etcd.io", 7)),
+        ("release https://github.com/tikv/tikv/issues/42", c.ReleaseHolds("tikv/tikv", 42)),
+        (
+            "release <https://github.com/tikv/tikv/issues/42|tikv#42>",
+            c.ReleaseHolds("tikv/tikv", 42),
+        ),
         ("lists", c.AdminLists()),
         ("crawl now", c.AdminCrawl()),
         ("stats", c.AdminStats()),
@@ -67,6 +75,14 @@ def test_valid_commands(text, expected):
         ("digest weekly Mars/Olympus", "digest"),
         ("status now", "status"),
         ("forget me", "forget"),
+        ("release all of them", "release"),
+        ("release etcd#12", "release"),
+        ("release etcd-io/etcd#0", "release"),
+        ("release etcd-io/etcd#abc", "release"),
+        ("release etcd-io/etcd", "release"),
+        ("release -bad/repo#1", "release"),
+        ("release a/..#1", "release"),
+        ("release https://gitlab.com/a/b/issues/1", "release"),
         ("crawl later", "crawl"),
         ("help me", "help"),
     ],
@@ -101,3 +117,27 @@ def test_picks_accepts_1_to_10(n):
 def test_digest_times_round_trip(hour, minute):
     parsed = c.parse(f"digest weekly tue {hour}:{minute:02d}")
     assert parsed == c.SetDigest(enabled=True, day="tue", time=f"{hour:02d}:{minute:02d}")
+
+
+_owner = st.from_regex(r"[A-Za-z0-9](?:[A-Za-z0-9]|-[A-Za-z0-9]){0,9}", fullmatch=True)
+_repo = st.from_regex(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,19}", fullmatch=True)
+
+
+@given(_owner, _repo, st.integers(min_value=1, max_value=999_999_999), st.booleans())
+def test_release_names_any_issue_by_reference_or_link(owner, repo, number, as_link):
+    text = (
+        f"https://github.com/{owner}/{repo}/issues/{number}"
+        if as_link
+        else (f"{owner}/{repo}#{number}")
+    )
+    assert c.parse(f"release {text}") == c.ReleaseHolds(f"{owner}/{repo}".lower(), number)
+
+
+@given(st.text(max_size=80))
+def test_release_with_anything_else_is_release_or_usage(rest):
+    parsed = c.parse(f"release {rest}")
+    assert isinstance(parsed, c.ReleaseHolds | c.Invalid)
+    if isinstance(parsed, c.Invalid):
+        assert parsed.subcommand == "release" and "owner/repo#123" in parsed.usage
+    elif parsed.repo is not None:
+        assert parsed.number >= 1 and parsed.repo == parsed.repo.lower()

@@ -181,3 +181,43 @@ def test_an_exception_in_a_button_listener_answers_the_clicker(slack_app, monkey
     calls = slack_app.fake.wait_for("response_url", before + 1)
     assert calls[before].args["text"] == ERROR_REPLY
     assert calls[before].args.get("replace_original") in (False, "false", None)
+
+
+def test_interested_and_the_nudge_buttons_alone_hold_keep_and_release(engine, pool):
+    from datetime import timedelta
+
+    from sqlmodel import select
+
+    from bot.slack.listeners import hold_buttons, pick_buttons
+    from bot.store.models import Hold
+    from tests.slack.slack_seed import add_member, seed_world
+
+    (issue_id,) = seed_world(engine, repos=1, issues_per_repo=1)
+    add_member(engine, languages={"python": 1.0}, timezone="Asia/Tokyo")
+    context = fake_context(engine, pool)
+    respond = Recorder()
+    click = {
+        "actions": [{"action_id": "pick_interested", "value": str(issue_id), "block_id": "b"}],
+        "container": {"type": "message_ephemeral"},
+    }
+    pick_buttons.pick_clicked(click, FakeClient(), respond, context)  # type: ignore[arg-type]
+    assert "Held for you until <!date^" in str(respond.calls[-1]["blocks"])
+    assert "JST" in str(respond.calls[-1]["blocks"])  # the fallback in the member's timezone
+    with session_scope(engine) as session:
+        (hold,) = session.exec(select(Hold)).all()
+        hold_id, expires = hold.id, hold.expires_at
+    assert expires == NOW + timedelta(days=7)
+    client = FakeClient()
+    keep = {"actions": [{"action_id": "hold_keep", "value": str(hold_id)}]}
+    hold_buttons.hold_clicked(keep, client, respond, context)  # type: ignore[arg-type]
+    assert "Kept" in respond.calls[-1]["text"] and client.published == ["U0001"]
+    release = {"actions": [{"action_id": "hold_release", "value": str(hold_id)}]}
+    hold_buttons.hold_clicked(release, client, respond, context)  # type: ignore[arg-type]
+    assert "Released" in respond.calls[-1]["text"]
+    with session_scope(engine) as session:
+        (hold,) = session.exec(select(Hold)).all()
+        assert (hold.keeps, hold.release_reason) == (1, "released")
+    calls = len(respond.calls)
+    bad = {"actions": [{"action_id": "hold_keep", "value": "nope"}]}
+    hold_buttons.hold_clicked(bad, client, respond, context)  # type: ignore[arg-type]
+    assert len(respond.calls) == calls  # not a hold id: ignored

@@ -17,6 +17,7 @@ from bot.slack.listeners import (
     command,
     edit_profile,
     forget,
+    hold_buttons,
     home_opened,
     home_picks,
     people_buttons,
@@ -29,6 +30,7 @@ LISTENERS: tuple[ModuleType, ...] = (
     pick_buttons,  # Interested / Not for me / Already taken … on a pick card
     forget,  # forget: confirm / cancel
     people_buttons,  # mentor offers, invitations, #intros offer, follow-up answers
+    hold_buttons,  # a claim hold's nudge: Keep / Release
     home_opened,  # App Home opened
     edit_profile,  # Home: Edit profile (opens the modal)
     home_picks,  # Home: Get picks now

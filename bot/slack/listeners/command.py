@@ -68,8 +68,8 @@ def run_command(
     respond(**reply.as_message())
     if reply.then is not None:
         run_later(deps.executor, reply.then, f"/matchmaker {type(parsed).__name__}")
-    if isinstance(parsed, c.PROFILE_CHANGES):
-        publish_home(deps, client, team_id, user_id)  # the Home tab shows the profile
+    if isinstance(parsed, (*c.PROFILE_CHANGES, c.ReleaseHolds)):
+        publish_home(deps, client, team_id, user_id)  # the Home tab shows profile and holds
 
 
 def register(app: App) -> None:

@@ -35,7 +35,7 @@ class Deps:
     clock: Clock  # each listener reads it once when its request arrives
     recommender: Recommender
     crawler: Crawler
-    issue_checker: IssueChecker | None  # re-checks "Already taken" on GitHub (None: no check)
+    issue_checker: IssueChecker | None  # re-checks after Already taken / Interested (None: no)
     executor: Executor  # the one pool for work after the ack (bot.slack.workers)
     picks: PicksQueue
 
