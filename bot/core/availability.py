@@ -275,25 +275,22 @@ def _pairs_reported_in_workspace(
 
 def active_hold(policy: Policy) -> ColumnElement[bool]:
     """SQL condition over `Hold`: the hold is active at `policy.now` (not released, not expired)."""
-    return and_(
-        Hold.released_at.is_(None),  # type: ignore[union-attr]
-        Hold.expires_at > policy.now,  # type: ignore[operator]
-    )
+    return and_(col(Hold.released_at).is_(None), col(Hold.expires_at) > policy.now)
 
 
 def held_in_some_workspace(policy: Policy) -> ColumnElement[bool]:
     """SQL condition: the issue has an active hold in at least one workspace (the viewer rule
     `HELD_FOR_OTHER` applies to that workspace's other members)."""
-    return exists().where(Hold.issue_id == Issue.id, active_hold(policy))
+    return exists().where(col(Hold.issue_id) == col(Issue.id), active_hold(policy))
 
 
 def _held_for_other(policy: Policy, viewer: Viewer | None) -> ColumnElement[bool]:
     if viewer is None:
         return false()
     return exists().where(
-        Hold.issue_id == Issue.id,
-        Hold.team_id == viewer.team_id,
-        Hold.member_id != viewer.member_id,
+        col(Hold.issue_id) == col(Issue.id),
+        col(Hold.team_id) == viewer.team_id,
+        col(Hold.member_id) != viewer.member_id,
         active_hold(policy),
     )
 
@@ -306,8 +303,8 @@ def _pairs_held_for_other(
         by_team.setdefault(viewer.team_id, []).append(viewer.member_id)
     for team_id, members in by_team.items():
         held = session.execute(
-            select(Hold.issue_id, Hold.member_id).where(
-                Hold.team_id == team_id, active_hold(policy)
+            select(col(Hold.issue_id), col(Hold.member_id)).where(
+                col(Hold.team_id) == team_id, active_hold(policy)
             )
         ).all()
         for issue_id, holder in held:
