@@ -224,6 +224,25 @@ class MatchSettings(BaseModel):
     hold_max_keeps: int = Field(default=1, ge=0, le=10)
 
 
+class OutcomeSettings(BaseModel):
+    """Outcome tracking (issue 19): following picked issues on GitHub after the crawl."""
+
+    enabled: bool = True  # track picks of members with a GitHub login (token crawls only)
+    track_days: int = Field(default=60, ge=1, le=365)  # follow a pick this long (hit@k window)
+
+
+class CelebrateSettings(BaseModel):
+    """Merge celebrations: opt-in per member (`/matchmaker celebrate on`), off by default."""
+
+    channel: str = ""  # channel id for public celebrations; empty = DMs only
+    channels: dict[str, str] = Field(default_factory=dict)  # per workspace: team id -> channel
+    max_age_days: int = Field(default=14, ge=1)  # merges older than this are not celebrated
+
+    def channel_for(self, team_id: str) -> str:
+        """The celebration channel of one workspace ("" = none)."""
+        return self.channels.get(team_id, self.channel)
+
+
 def _config_file() -> Path | None:
     """The TOML file to read: $MATCHMAKER_CONFIG, else ./config/matchmaker.toml, else the repo's."""
     explicit = os.environ.get("MATCHMAKER_CONFIG")
@@ -379,6 +398,8 @@ class Settings(BaseSettings):
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     match: MatchSettings = Field(default_factory=MatchSettings)
     people: PeopleSettings = Field(default_factory=PeopleSettings)
+    outcomes: OutcomeSettings = Field(default_factory=OutcomeSettings)
+    celebrate: CelebrateSettings = Field(default_factory=CelebrateSettings)
 
     _tz = field_validator("timezone")(_valid_timezone)
 

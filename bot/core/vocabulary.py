@@ -251,3 +251,13 @@ HOLD_RELEASE = PeopleButton(
     "hold_release", "Release it", ":unlock: Released: others in the community can get it now."
 )
 HOLD_BUTTONS: tuple[PeopleButton, ...] = (HOLD_KEEP, HOLD_RELEASE)
+
+
+class PickOutcomeState(StrEnum):
+    """`PickOutcome.state`: what became of a pick on GitHub (issue 19)."""
+
+    NONE = "none"  # nothing seen yet
+    COMMENTED = "commented"  # the member commented on the issue after the pick
+    PR_OPENED = "pr_opened"  # the member opened a PR that closes or mentions it
+    MERGED = "merged"  # the member's closing PR merged
+    CLOSED_BY_OTHER = "closed_by_other"  # closed without the member's merged PR

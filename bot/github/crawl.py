@@ -19,6 +19,7 @@ from bot.core.clock import Clock, utc_clock
 from bot.github.auth import crawl_token
 from bot.github.client import BudgetExhausted, GitHubClient, GitHubError, RateLimited
 from bot.github.graphql_crawl import GraphQLCrawler
+from bot.github.outcomes import track_outcomes
 from bot.github.persist import CrawlStore, CrawlTargetError, load_targets
 from bot.github.report import CrawlReport
 from bot.github.rest_crawl import RestCrawler
@@ -37,6 +38,16 @@ def make_client(settings: Settings) -> GitHubClient:
         budget_share=settings.github.max_budget_share,
         concurrency=settings.github.concurrency,
     )
+
+
+def _track(
+    engine: Engine, client: GitHubClient, settings: Settings, report: CrawlReport, now: datetime
+) -> None:
+    """Follow the picks after the issues are fresh (issue 19)."""
+    outcome = track_outcomes(engine, client, now=now, track_days=settings.outcomes.track_days)
+    report.outcome_points = outcome.points
+    report.outcomes_changed = outcome.changed
+    report.merged_new = outcome.merged_new
 
 
 def crawl(
@@ -77,6 +88,8 @@ def crawl(
     try:
         if client.authenticated:
             GraphQLCrawler(client, store, settings, report, now=now, progress=progress).run(targets)
+            if settings.outcomes.enabled and not dry_run and repo is None:
+                _track(engine, client, settings, report, now)
         else:
             RestCrawler(client, store, settings, report, now=now, progress=progress).run(targets)
         finished = True

@@ -28,6 +28,9 @@ class CrawlReport:
     estimated_seconds: float | None = None  # REST search mode: expected duration
     stopped: str | None = None  # why the crawl stopped early (rate limit, budget)
     failures: dict[str, str] = field(default_factory=dict)
+    outcome_points: int = 0  # of `points`: spent following picks and merged PRs (issue 19)
+    outcomes_changed: int = 0  # pick outcomes that moved forward
+    merged_new: int = 0  # members' merged PRs first seen
 
     @property
     def status(self) -> str:

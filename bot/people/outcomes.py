@@ -1,9 +1,9 @@
-"""Merged work per member: the seam between people features and outcome tracking.
+"""Merged work per member: what people features (mentors, stats) read of outcome tracking.
 
-Until outcome tracking (issue 19) stores who merged what, both functions derive it from what
-the crawl already knows: a closed issue with a merged linked PR that was assigned to or claimed
-by the member's GitHub login. Swap the bodies for a query on the outcome table once it exists;
-the signatures stay.
+Outcome tracking (issue 19) stores members' merged PRs (`MergedPR`) and the outcome of every
+pick (`PickOutcome`). Both functions read those tables, and add what the crawl alone knows: a
+closed issue with a merged linked PR that was assigned to or claimed by the member's GitHub
+login (a PR counted by both is counted once, by repository and PR number).
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from bot.store.models import Issue, Member, Pick
+from bot.core.vocabulary import PickOutcomeState
+from bot.store.models import Issue, Member, MergedPR, Pick, PickOutcome
 
 
 def _merged(linked_prs: list[dict[str, Any]] | None) -> bool:
@@ -41,25 +42,47 @@ def _members_by_login(session: Session, team_id: str) -> dict[str, int]:
     return {str(login).lower(): int(member_id) for login, member_id in rows if member_id}
 
 
+def _tracked_prs(session: Session, team_id: str) -> set[tuple[int, int, int]]:
+    """{(member id, repository id, PR number)} of the workspace's tracked merged PRs."""
+    rows = session.exec(
+        select(MergedPR.member_id, MergedPR.repository_id, MergedPR.number).where(
+            MergedPR.team_id == team_id
+        )
+    ).all()
+    return {(int(m), int(r), int(n)) for m, r, n in rows}
+
+
 def merged_pr_counts(session: Session, team_id: str) -> dict[tuple[int, int], int]:
     """{(member id, repository id): merged PRs} for the members of one workspace."""
+    prs = _tracked_prs(session, team_id)
     by_login = _members_by_login(session, team_id)
-    counts: Counter[tuple[int, int]] = Counter()
-    if not by_login:
-        return {}
-    for issue in _closed_merged(session):
-        for login in _logins(issue):
-            member_id = by_login.get(login)
-            if member_id is not None:
-                counts[(member_id, issue.repository_id)] += 1
+    if by_login:
+        for issue in _closed_merged(session):
+            numbers = [
+                int(pr.get("number") or 0)
+                for pr in issue.linked_prs or []
+                if str(pr.get("state", "")).upper() == "MERGED"
+            ]
+            for login in _logins(issue):
+                member_id = by_login.get(login)
+                if member_id is not None:
+                    prs.add((member_id, issue.repository_id, numbers[0] if numbers else 0))
+    counts: Counter[tuple[int, int]] = Counter((m, r) for m, r, _n in prs)
     return dict(counts)
 
 
 def merged_picks(session: Session, team_id: str) -> set[tuple[int, int]]:
     """{(member id, issue id)} of picks of one workspace whose issue the member got merged."""
+    tracked = session.exec(
+        select(PickOutcome.member_id, PickOutcome.issue_id).where(
+            PickOutcome.team_id == team_id,
+            PickOutcome.state == PickOutcomeState.MERGED.value,
+        )
+    ).all()
+    found = {(int(m), int(i)) for m, i in tracked}
     by_login = _members_by_login(session, team_id)
     if not by_login:
-        return set()
+        return found
     merged = {}
     for issue in _closed_merged(session):
         assert issue.id is not None
@@ -70,4 +93,4 @@ def merged_picks(session: Session, team_id: str) -> set[tuple[int, int]]:
             col(Pick.member_id).in_(list(login_of)), col(Pick.issue_id).in_(list(merged))
         )
     ).all()
-    return {(m, i) for m, i in rows if login_of.get(m) in merged.get(i, set())}
+    return found | {(m, i) for m, i in rows if login_of.get(m) in merged.get(i, set())}

@@ -510,3 +510,67 @@ class Hold(SQLModel, table=True):
     # not_for_me | released | taken | expired | forgotten
     release_reason: str | None = Field(default=None, max_length=20)
     active_key: str | None = Field(default=None, unique=True, max_length=80)
+
+
+# Issue 19: outcomes of picks, merged PRs, celebrations ----------------------------------------
+
+
+class PickOutcome(SQLModel, table=True):
+    """What became of one pick on GitHub (written by github's outcome tracking).
+
+    none -> commented -> pr_opened -> merged, or closed_by_other (closed without the member's
+    merged PR); each step keeps the time it was first seen on GitHub.
+    """
+
+    __tablename__ = "pick_outcome"
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=40, index=True)
+    pick_id: int = Field(foreign_key="pick.id", unique=True, index=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    issue_id: int = Field(foreign_key="issue.id", index=True)
+    state: str = Field(default="none", max_length=20, index=True)
+    commented_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    pr_opened_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    merged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # closed by someone else
+    pr_node_id: str | None = Field(default=None, max_length=100)
+    pr_url: str | None = Field(default=None, max_length=2000)
+    checked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class MergedPR(SQLModel, table=True):
+    """A member's merged pull request in a catalog repository (written by github).
+
+    `picked` says whether it closed an issue the bot had picked for the member; a contribution
+    the bot did not pick still counts.
+    """
+
+    __tablename__ = "merged_pr"
+    __table_args__ = (UniqueConstraint("member_id", "pr_node_id", name="uq_merged_pr_member"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=40, index=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    repository_id: int = Field(foreign_key="repository.id", index=True)
+    pr_node_id: str = Field(max_length=100)
+    number: int
+    title: str = Field(default="", sa_column=Column(Text, nullable=False))
+    url: str = Field(max_length=2000)
+    merged_at: datetime = Field(sa_type=UTCDateTime)
+    picked: bool = False
+    pick_id: int | None = Field(default=None, foreign_key="pick.id")
+    seen_at: datetime = Field(sa_type=UTCDateTime)  # when the crawl first saw it merged
+
+
+class CelebratePrefs(SQLModel, table=True):
+    """A member's opt-in to merge celebrations (off by default; written by slack)."""
+
+    __tablename__ = "celebrate_prefs"
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=40, index=True)
+    member_id: int = Field(foreign_key="member.id", unique=True, index=True)
+    enabled: bool = False
+    updated_at: datetime = Field(sa_type=UTCDateTime)

@@ -36,6 +36,7 @@ from bot.fakes.github.rest import iso
 
 MAX_NODES = 500_000
 MAX_PAGE = 100
+MAX_NODE_IDS = 100
 
 
 class GitHubGraphQLError(Exception):
@@ -75,7 +76,10 @@ def query_cost(document: DocumentNode, variables: dict[str, Any]) -> tuple[int, 
                     for a in selection.arguments or ()
                 }
                 page = args.get("first") or args.get("last")
-                if isinstance(page, int):
+                ids = args.get("ids") if selection.name.value == "nodes" else None
+                if isinstance(ids, list):  # each node's connections are fetched once per node
+                    walk(selection.selection_set, multiplier * max(1, len(ids)))
+                elif isinstance(page, int):
                     if page > MAX_PAGE or page < 0:
                         raise GitHubGraphQLError(
                             "EXCESSIVE_PAGINATION",
@@ -116,7 +120,7 @@ def _selects_nodes(field: FieldNode) -> bool:
     return bool(names & {"nodes", "edges"}) and field.name.value not in _NOT_CONNECTIONS
 
 
-_NOT_CONNECTIONS = frozenset({"repository", "issue", "rateLimit", "user"})
+_NOT_CONNECTIONS = frozenset({"repository", "issue", "rateLimit", "user", "nodes"})
 
 
 # Connections -----------------------------------------------------------------------------------
@@ -181,15 +185,30 @@ def _actor(login: str | None) -> dict[str, Any] | None:
 
 
 def _pr(repo: Repo, pr: LinkedPR) -> dict[str, Any]:
+    def closing(_info: Any, **args: Any) -> dict[str, Any]:
+        closes = [
+            issue_node(repo, issue)
+            for issue in repo.issues.values()
+            if pr.closes and any(linked is pr for linked in issue.linked_prs)
+        ]
+        return connection(closes, args)
+
     return {
         "__typename": "PullRequest",
+        "id": repo.pr_node_id(pr),
         "number": pr.number,
+        "title": pr.title or f"Pull request {pr.number}",
         "state": pr.state,
         "url": f"https://github.com/{repo.full_name}/pull/{pr.number}",
         "isDraft": pr.draft,
         "createdAt": iso(pr.created_at),
         "author": _actor(pr.author),
         "authorAssociation": pr.association,
+        "merged": pr.state == "MERGED",
+        "mergedAt": iso(pr.merged_at) if pr.state == "MERGED" else None,
+        "closedAt": iso(pr.closed_at) if pr.state != "OPEN" else None,
+        "repository": lambda _info, **_a: repo_node(repo),
+        "closingIssuesReferences": closing,
     }
 
 
@@ -402,15 +421,24 @@ def blob_node(text: str) -> dict[str, Any]:
     }
 
 
-def user_node(user: User) -> dict[str, Any]:
-    """The GraphQL User object (counts only: the fake serves totalCount, not the items)."""
+def user_node(user: User, world: World | None = None) -> dict[str, Any]:
+    """The GraphQL User object: counts only (the fake serves totalCount, not the items), except
+    the pull requests the world holds for the user, served as the newest items."""
     counted = lambda count: lambda _info, **args: connection([None] * count, args)  # noqa: E731
+    authored = world.prs_by(user.login) if world is not None else []
+
+    def pull_requests(_info: Any, **args: Any) -> dict[str, Any]:
+        states = set(args.get("states") or ["OPEN", "CLOSED", "MERGED"])
+        real = [_pr(repo, pr) for repo, pr in authored if pr.state in states]
+        older = [None] * max(0, user.pull_requests - len(authored))
+        return connection([*older, *real], args)
+
     return {
         "__typename": "User",
         "login": user.login,
         "url": f"https://github.com/{user.login}",
         "followers": counted(user.followers),
-        "pullRequests": counted(user.pull_requests),
+        "pullRequests": pull_requests,
         "issues": counted(user.issues),
         "repositoriesContributedTo": counted(user.contributed_to),
         "contributionsCollection": lambda _info, **_a: {
@@ -461,11 +489,22 @@ class GraphQLEndpoint:
                 raise GitHubGraphQLError(
                     "NOT_FOUND", f"Could not resolve to a User with the login of '{args['login']}'."
                 )
-            return user_node(found)
+            return user_node(found, self.world)
+
+        def nodes(_info: Any, **args: Any) -> list[Any]:
+            ids = list(args["ids"])
+            if len(ids) > MAX_NODE_IDS:
+                raise GitHubGraphQLError(
+                    "ARGUMENT_LIMIT",
+                    f"You may not provide more than {MAX_NODE_IDS} node ids; "
+                    f"you provided {len(ids)}.",
+                )
+            return [self._node(global_id) for global_id in ids]
 
         root = {
             "repository": lambda info, **args: repository(None, info, **args),
             "user": user,
+            "nodes": nodes,
             "rateLimit": lambda _info, **_args: rate_limit,
         }
         result = execute(schema(), document, root_value=root, variable_values=variables)
@@ -473,6 +512,21 @@ class GraphQLEndpoint:
         if result.errors:
             envelope["errors"] = [format_error(e) for e in result.errors]
         return envelope
+
+    def _node(self, global_id: str) -> Any:
+        """An Issue or PullRequest by node id; unknown ids resolve to an error (the list keeps
+        its place with null, as GitHub does)."""
+        found = self.world.node(global_id)
+        if found is None:
+            return GitHubGraphQLError(
+                "NOT_FOUND", f"Could not resolve to a node with the global id of '{global_id}'"
+            )
+        kind, repo, obj = found
+        if kind == "Issue":
+            assert isinstance(obj, Issue)
+            return issue_node(repo, obj)
+        assert isinstance(obj, LinkedPR)
+        return _pr(repo, obj)
 
 
 def format_error(err: GraphQLError | GitHubGraphQLError) -> dict[str, Any]:

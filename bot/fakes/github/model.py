@@ -39,6 +39,9 @@ class LinkedPR:
     created_at: datetime = EPOCH
     draft: bool = False
     association: str = "CONTRIBUTOR"  # the PR author's CommentAuthorAssociation
+    title: str = ""
+    merged_at: datetime | None = None  # set with state "MERGED" (GitHub's mergedAt)
+    closed_at: datetime | None = None  # merged or closed
 
 
 @dataclass
@@ -104,6 +107,7 @@ class Repo:
     contributors: int = 0  # mentionable users (GitHub's closest count of contributors)
     closed_prs: int = 0  # closed and merged pull requests
     db_id: int = 0  # set by World.add_repo
+    pull_requests: list[LinkedPR] = field(default_factory=list)  # PRs that reference no issue
 
     @property
     def full_name(self) -> str:
@@ -123,6 +127,18 @@ class Repo:
                 self.labels.append(label)
         self.issues[number] = issue
         return issue
+
+    def pr_node_id(self, pr: LinkedPR) -> str:
+        """The GraphQL node id of one of this repository's pull requests."""
+        return node_id("PullRequest", self.db_id * 100_000 + pr.number)
+
+    def all_prs(self) -> list[LinkedPR]:
+        """Every pull request of the repository once (linked to issues or not), by number."""
+        found = {pr.number: pr for pr in self.pull_requests}
+        for issue in self.issues.values():
+            for pr in issue.linked_prs:
+                found.setdefault(pr.number, pr)
+        return [found[number] for number in sorted(found)]
 
     def open_issues(self) -> list[Issue]:
         return [i for i in self.issues.values() if i.state == "open" and not i.is_pull_request]
@@ -187,3 +203,33 @@ class World:
 
     def user(self, login: str) -> User | None:
         return self.users.get(login.lower())
+
+    def prs_by(self, login: str) -> list[tuple[Repo, LinkedPR]]:
+        """Every pull request `login` authored, oldest first (GitHub's default order)."""
+        key = login.lower()
+        found = [
+            (repo, pr)
+            for repo in self.repos.values()
+            for pr in repo.all_prs()
+            if pr.author.lower() == key
+        ]
+        return sorted(found, key=lambda pair: (pair[1].created_at, pair[0].db_id, pair[1].number))
+
+    def node(self, global_id: str) -> tuple[str, Repo, Issue | LinkedPR] | None:
+        """("Issue" | "PullRequest", repository, object) of a node id, None when unknown."""
+        try:
+            kind_number = base64.b64decode(global_id, validate=True).decode().split(":", 1)[1]
+        except (ValueError, IndexError, UnicodeDecodeError):
+            return None
+        for kind in ("Issue", "PullRequest"):
+            if kind_number.startswith(kind) and kind_number[len(kind) :].isdigit():
+                number = int(kind_number[len(kind) :])
+                repo = next((r for r in self.repos.values() if r.db_id == number // 100_000), None)
+                if repo is None:
+                    return None
+                if kind == "Issue":
+                    issue = repo.issues.get(number % 100_000)
+                    return (kind, repo, issue) if issue and not issue.is_pull_request else None
+                pr = next((p for p in repo.all_prs() if p.number == number % 100_000), None)
+                return (kind, repo, pr) if pr else None
+        return None
