@@ -1,6 +1,6 @@
 """The daily people pass of one workspace: lapse old offers, invite mentors, run a buddy round
-when due, ask follow-ups, count ignored intros. Everything it queues goes out through the
-people ledger (`bot.deliver.intros.deliver_pending`)."""
+when due, ask follow-ups, count ignored intros, queue merge celebrations. Everything it queues
+goes out through the people ledger (`bot.deliver.intros.deliver_pending`)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from bot.config.settings import Settings
+from bot.deliver.celebrate import queue_celebrations
 from bot.people.buddies import run_round
 from bot.people.followups import count_ignored, send_followups
 from bot.people.mentors import expire_offers, invite_mentors
@@ -28,6 +29,7 @@ class PassReport:
     paused: list[int] = field(default_factory=list)
     invitations: int = 0
     lapsed_offers: int = 0
+    celebrations: int = 0  # merges of opted-in members queued for a DM (issue 19)
 
 
 def run_pass(
@@ -46,4 +48,5 @@ def run_pass(
             report.buddy_intros += run_round(session, settings, team_id, now) or 0
             report.followups += send_followups(session, settings, team_id, now)
             report.paused += count_ignored(session, settings, team_id, now)
+            report.celebrations += queue_celebrations(session, settings, team_id, now)
     return report

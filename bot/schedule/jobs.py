@@ -207,7 +207,8 @@ def people_job(
     now: datetime | None = None,
 ) -> DeliverReport:
     """The daily people pass (offers lapse, mentor invitations, buddy rounds when due,
-    follow-ups, pauses), then every queued people message is delivered once."""
+    follow-ups, pauses, merge celebrations), then every queued people message is delivered
+    once."""
     from bot.people.run import run_pass
 
     now = now or datetime.now(UTC)  # the job's one clock reading
@@ -223,6 +224,7 @@ def people_job(
             followups=report.followups,
             paused=len(report.paused),
             invitations=report.invitations,
+            celebrations=report.celebrations,
         )
         lease = timedelta(seconds=settings.people.lease_seconds)
         return deliver_pending(engine, sender, opener, now=now, lease=lease)

@@ -46,7 +46,9 @@ def script(world: World) -> Timeline:
     pr1 = t.open_pr(day(3), "acme/db", 1, "ada")  # ada's PR for #1 on day 3 ...
     t.merge(day(9), "acme/db", pr1)  # ... merges on day 9
     t.taken_by_other(day(2), day(4), "acme/db", 2, "zed")  # someone else takes #2
-    mention = t.open_pr(day(5), "acme/db", 3, "ada", closes=False)  # "see #3", not "fixes #3"
+    mention = t.open_pr(
+        day(5), "acme/db", 3, "ada", closes=False, title="See #3: <b>docs</b> & <!channel>"
+    )  # "see #3", not "fixes #3"
     t.merge(day(6), "acme/db", mention)
     t.comment(day(1), "acme/db", 4, "ada", "I'd like to try this one")
     t.open_pr(day(2), "acme/db", 5, "eve")  # a PR by someone else, still open
