@@ -87,6 +87,11 @@ COMMANDS: dict[str, LazyCommand] = {
         "crawl",
         "Crawl GitHub for available beginner issues in the catalog's repositories.",
     ),
+    "stats": LazyCommand(
+        "bot.cli.stats",
+        "stats",
+        "Show measured quality per ISO week: picks, clicks, holds, PRs, merges, hit@k.",
+    ),
     "digest": LazyCommand(
         "bot.cli.digest",
         "app",

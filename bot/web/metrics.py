@@ -157,14 +157,54 @@ class StoreCollector(Collector):
                 for bucket, count in counts.items():
                     issues.add_metric([bucket], count)
                 finished = last_successful_crawl(session)
+                quality = quality_metrics(session, now)
         except SQLAlchemyError:  # database down: /readyz says so; scraping must still work
             return
         yield issues
+        yield from quality
         if finished is not None:
             last_ok.add_metric([], finished.timestamp())
             age.add_metric([], (now - finished).total_seconds())
             yield last_ok
             yield age
+
+
+QUALITY_WEEKS = 8
+QUALITY_MEASURES = ("picks", "interested", "holds", "prs_opened", "merged")
+
+
+def quality_metrics(session: Session, now: datetime) -> list[Metric]:
+    """Measured quality of every workspace (issue 19): this and last ISO week's counts, hit@k
+    over the last `QUALITY_WEEKS` weeks, and the median pick -> merge time."""
+    from bot.match.quality import overall_hit, weekly_quality
+
+    weeks = weekly_quality(session, None, now, QUALITY_WEEKS)
+    counts = GaugeMetricFamily(
+        "matchmaker_quality_week",
+        "Picks sent, Interested clicks, holds, PRs opened and merged PRs, per ISO week "
+        "(current = this week so far, previous = last week), all workspaces.",
+        labels=["measure", "week"],
+    )
+    for label, row in (("current", weeks[-1]), ("previous", weeks[-2] if len(weeks) > 1 else None)):
+        for measure in QUALITY_MEASURES:
+            counts.add_metric([measure, label], getattr(row, measure) if row else 0)
+    hit = GaugeMetricFamily(
+        "matchmaker_hit_at_k",
+        f"Share of members (with a GitHub login) whose top-k picks led to a merged PR within "
+        f"the window, over the last {QUALITY_WEEKS} ISO weeks.",
+        labels=["k", "window"],
+    )
+    for k in ("1", "3"):
+        for window in ("30d", "60d"):
+            hit.add_metric([k, window], overall_hit(weeks, f"hit@{k}/{window}"))
+    medians = [w.median_days_to_merge for w in weeks if w.median_days_to_merge is not None]
+    median = GaugeMetricFamily(
+        "matchmaker_pick_to_merge_days",
+        f"Median days from pick to merge of the last {QUALITY_WEEKS} weeks' merged picks "
+        "(median of the weekly medians; 0 when none merged).",
+    )
+    median.add_metric([], sorted(medians)[len(medians) // 2] if medians else 0.0)
+    return [counts, hit, median]
 
 
 def last_successful_crawl(session: Session) -> datetime | None:

@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 
 from bot.config import load_settings
 from bot.store.db import make_engine
-from bot.store.models import CrawlRun, Hold, Issue, Member, Repository, TakenReport
+from bot.store.models import CrawlRun, Hold, Issue, Member, Pick, Repository, TakenReport
 from bot.web import metrics
 from bot.web.health import CheckResult, HealthServer, slack_connection_check
 
@@ -178,6 +178,7 @@ def _add_issues(engine: Engine) -> None:
                 active_key=f"T1:{issue_8.id}",
             )
         )
+        session.add(Pick(member_id=member.id, issue_id=issue_2.id, created_at=datetime.now(UTC)))
         session.commit()
 
 
@@ -223,6 +224,11 @@ def test_metrics_expose_stage_metrics_and_store_gauges(
     assert values[("matchmaker_slack_rate_limited_total", limited)] >= 1
     assert values[("matchmaker_command_latency_seconds_count", (("command", "picks"),))] >= 1
     assert 200 < values[("matchmaker_last_crawl_age_seconds", ())] < 400
+    # measured quality (issue 19): every workspace's picks of this week, hit@k, pick -> merge
+    this_week = (("measure", "picks"), ("week", "current"))
+    assert values[("matchmaker_quality_week", this_week)] == 1
+    assert values[("matchmaker_hit_at_k", (("k", "3"), ("window", "60d")))] == 0
+    assert ("matchmaker_pick_to_merge_days", ()) in values
 
 
 def test_stop_releases_the_port(engine: Engine) -> None:
