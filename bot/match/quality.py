@@ -2,8 +2,9 @@
 opened, PRs merged, hit@k and the time from pick to merge.
 
 hit@k (PFIRec's measure) = of the members with a GitHub login who got picks in a week (only
-their outcomes can be followed), the share whose top-k picks of that week (rank ≤ k) led to a
-merged PR within 30 and 60 days of the pick. A week younger than the window is still counted
+their outcomes can be followed), the share whose top-k picks of that week (their k best-ranked
+picks: digests store ranks from 0, on-demand picks from 1) led to a merged PR within 30 and 60
+days of the pick. A week younger than the window is still counted
 (what is known so far) and marked as not yet mature. Scoped by workspace; `team_id=None` is
 every workspace (operators).
 """
@@ -136,18 +137,21 @@ def _hits(
     days: list[float] = []
     for days_window in WINDOWS:
         row.mature[f"{days_window}d"] = now >= start + timedelta(weeks=1, days=days_window)
+    ranked = [
+        sorted(picks, key=lambda pair: (pair[0].rank, pair[0].created_at, pair[0].id or 0))
+        for picks in members.values()
+    ]
     for k in KS:
         for window in WINDOWS:
             hits = sum(
                 any(
-                    pick.rank <= k
-                    and outcome is not None
+                    outcome is not None
                     and outcome.merged_at is not None
                     and outcome.state == PickOutcomeState.MERGED.value
                     and outcome.merged_at - pick.created_at <= timedelta(days=window)
-                    for pick, outcome in picks
+                    for pick, outcome in picks[:k]
                 )
-                for picks in members.values()
+                for picks in ranked
             )
             row.hit[f"hit@{k}/{window}d"] = round(hits / len(members), 4) if members else 0.0
     for picks in members.values():

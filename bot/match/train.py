@@ -33,7 +33,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--compare", action="store_true", help="also compare candidate learners (slower)"
     )
+    parser.add_argument(
+        "--local-outcomes",
+        metavar="DATABASE_URL",
+        help="also validate with the community's own settled picks from this database "
+        "(report only; the shipped model is never overwritten)",
+    )
+    parser.add_argument(
+        "--local-weight", type=float, default=1.0, help="weight of each local row (default 1)"
+    )
+    parser.add_argument(
+        "--local-out", type=Path, help="write the RecGFI + local model here (not the shipped file)"
+    )
     args = parser.parse_args(argv)
+    if args.local_outcomes:
+        return _local(args)
     try:
         _, report = fit.train(args.data, args.out, resamples=args.resamples)
         if args.compare:
@@ -41,6 +55,44 @@ def main(argv: Sequence[str] | None = None) -> int:
             report += fit.compare_learners(load_training_data(args.data))
     except DataError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(report)
+    return 0
+
+
+def _local(args: argparse.Namespace) -> int:
+    """Compare RecGFI-only with RecGFI + local outcomes; never writes the shipped model."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.match.training import fit
+    from bot.match.training.dataset import DataError, load_training_data
+    from bot.match.training.local import compare_with_local, fit_with_local, load_local_outcomes
+    from bot.store.db import make_engine
+
+    if args.local_weight <= 0:
+        print("error: --local-weight must be > 0", file=sys.stderr)
+        return 1
+    now = datetime.now(UTC)  # the command's one clock reading
+    try:
+        engine = make_engine(args.local_outcomes)
+        local = load_local_outcomes(engine, now)
+        data = load_training_data(args.data)
+        comparison = compare_with_local(data, local, weight=args.local_weight)
+        report = comparison.report(args.local_weight)
+        if args.local_out:
+            fit_with_local(
+                data, local, args.local_out, weight=args.local_weight, shipped=fit.DEFAULT_OUT
+            )
+            report += f"\nwrote {args.local_out} (the shipped model is unchanged)"
+    except DataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except (SQLAlchemyError, ValueError) as exc:
+        print(
+            f"error: cannot read local outcomes: {str(exc).splitlines()[0][:200]}", file=sys.stderr
+        )
         return 1
     print(report)
     return 0
