@@ -43,6 +43,8 @@ USAGE = {
     "release": "`/matchmaker release` (all issues held for you) or "
     "`/matchmaker release owner/repo#123`",
     **pc.USAGE,
+    "celebrate": "`/matchmaker celebrate on|off` (a DM, and a channel post if set up, when your "
+    "PR merges; off by default)",
     "lists": "`/matchmaker lists` (admins)",
     "crawl": "`/matchmaker crawl now` (admins)",
     "stats": "`/matchmaker stats` (admins)",
@@ -132,6 +134,17 @@ class ReleaseHolds:
     number: int = 0
 
 
+class ShowCelebrate:
+    """Show whether merge celebrations are on."""
+
+
+@dataclass(frozen=True)
+class SetCelebrate:
+    """Turn merge celebrations on or off (off by default)."""
+
+    on: bool
+
+
 @dataclass(frozen=True)
 class AdminLists:
     """Admin: the crawled lists."""
@@ -182,6 +195,8 @@ Command = (
     | Status
     | Forget
     | ReleaseHolds
+    | ShowCelebrate
+    | SetCelebrate
     | AdminLists
     | AdminCrawl
     | AdminStats
@@ -198,12 +213,13 @@ READ_ONLY = (
     ShowGitHub,
     ShowDigest,
     Status,
+    ShowCelebrate,
     *pc.READ_ONLY,
     Invalid,
     Unknown,
 )
 # Commands that change the profile shown in the App Home.
-PROFILE_CHANGES = (SetStack, SetLevel, SetGitHub, SetDigest)
+PROFILE_CHANGES = (SetStack, SetLevel, SetGitHub, SetDigest, SetCelebrate)
 
 
 def suggest(word: str) -> str | None:
@@ -369,6 +385,17 @@ def _release(rest: str) -> Command:
     return ReleaseHolds(*ref)
 
 
+def _celebrate(rest: str) -> Command:
+    word = rest.lower()
+    if not word:
+        return ShowCelebrate()
+    if word in ("on", "yes"):
+        return SetCelebrate(on=True)
+    if word in _OFF:
+        return SetCelebrate(on=False)
+    return Invalid("celebrate", "Say `celebrate on` or `celebrate off`.")
+
+
 def _crawl(rest: str) -> Command:
     if rest.lower() not in ("", "now"):
         return Invalid("crawl", "Say `crawl now`.")
@@ -385,6 +412,7 @@ _PARSERS = {
     "status": _no_args(Status(), "status"),
     "forget": _no_args(Forget(), "forget"),
     "release": _release,
+    "celebrate": _celebrate,
     "lists": _no_args(AdminLists(), "lists"),
     "crawl": _crawl,
     "stats": _no_args(AdminStats(), "stats"),

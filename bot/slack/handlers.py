@@ -525,7 +525,50 @@ def _stats(command: c.AdminStats, ctx: CommandContext) -> Reply:
 
     with session_scope(ctx.engine) as session:  # people figures: always this workspace's own
         text += "\n" + "\n".join(people_stats(session, ctx.team_id).lines())
-    return Reply(text="Matchmaker stats", blocks=[section(text)])
+        quality = quality_text(session, None if everyone else ctx.team_id, ctx.now)
+    return Reply(text="Matchmaker stats", blocks=[section(text), section(quality)])
+
+
+def quality_text(session: Session, team_id: str | None, now: datetime) -> str:
+    """The measured-quality block of `/matchmaker stats` (issue 19), last 8 ISO weeks."""
+    from bot.match.quality import overall_hit, quality_lines, weekly_quality
+
+    weeks = weekly_quality(session, team_id, now, 8)
+    scope = "this workspace" if team_id is not None else "all workspaces"
+    lines = quality_lines(weeks) or ["no picks in the last 8 weeks"]
+    head = (
+        f"*Quality ({scope}, per ISO week):* hit@3 within 60 days "
+        f"{overall_hit(weeks, 'hit@3/60d'):.0%} of members with a GitHub login"
+    )
+    return truncate_lines("\n".join([head, *lines]), MAX_SECTION_TEXT)
+
+
+def _show_celebrate(command: c.ShowCelebrate, ctx: CommandContext) -> Reply:
+    from bot.deliver.celebrate import celebrate_enabled
+
+    with session_scope(ctx.engine) as session:
+        member = find_member(session, ctx.team_id, ctx.user_id)
+        on = bool(member and member.id and celebrate_enabled(session, member.id))
+    return Reply(text=f"Merge celebrations are *{'on' if on else 'off'}*. {c.USAGE['celebrate']}")
+
+
+def _set_celebrate(command: c.SetCelebrate, ctx: CommandContext) -> Reply:
+    from bot.deliver.celebrate import set_celebrate
+
+    with session_scope(ctx.engine) as session:
+        member = _member(session, ctx)
+        session.flush()
+        set_celebrate(session, member, command.on, ctx.now)
+        linked = bool(member.github_login)
+    if not command.on:
+        return Reply(text="Merge celebrations are off. Nothing is posted about your PRs.")
+    channel = ctx.settings.celebrate.channel_for(ctx.team_id)
+    where = f" and a post in <#{channel}>" if channel else ""
+    note = "" if linked else f" Link your GitHub login first: {c.USAGE['github']}"
+    return Reply(
+        text=f"Merge celebrations are on: a DM{where} when a PR of yours merges in a catalog "
+        f"project.{note}"
+    )
 
 
 _HANDLERS: dict[type, Callable[[Any, CommandContext], Reply]] = {
@@ -543,6 +586,8 @@ _HANDLERS: dict[type, Callable[[Any, CommandContext], Reply]] = {
     c.AdminLists: _lists,
     c.AdminCrawl: _crawl,
     c.AdminStats: _stats,
+    c.ShowCelebrate: _show_celebrate,
+    c.SetCelebrate: _set_celebrate,
 }
 
 

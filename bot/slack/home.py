@@ -27,7 +27,7 @@ from bot.slack.blocks import (
     pick_card,
     section,
 )
-from bot.slack.escape import truncate_lines
+from bot.slack.escape import link, truncate_lines
 from bot.slack.handlers import github_summary, pick_line, pick_reasons, stack_summary
 from bot.slack.holds import card_notes, holds_lines
 from bot.slack.profile import (
@@ -53,6 +53,7 @@ ACTION_HOME_PICKS = "home_get_picks"
 PROFILE_MODAL = "profile_modal"
 CURRENT_PICKS = 5
 HISTORY = 15
+CONTRIBUTIONS = 10
 _OFF = "off"
 
 
@@ -136,7 +137,41 @@ def home_view(
         else:
             lines = [pick_line(p, i, reasons.get(p.issue_id)) for p, i in history]
             blocks.append(section(truncate_lines("\n".join(lines), MAX_SECTION_TEXT)))
+        blocks.extend(contribution_blocks(session, member, now))
     return {"type": "home", "blocks": limit_blocks(blocks, MAX_VIEW_BLOCKS)}
+
+
+def contribution_blocks(session: Any, member: Member, now: datetime) -> list[dict[str, Any]]:
+    """The member's merged PRs in catalog repositories, their streak and celebration setting."""
+    from bot.deliver.celebrate import celebrate_enabled, history, merged_dates, streak_months
+
+    assert member.id is not None
+    merged = history(session, member.id, CONTRIBUTIONS)
+    streak = streak_months(merged_dates(session, member.id), now)
+    celebrate = "on" if celebrate_enabled(session, member.id) else "off"
+    out: list[dict[str, Any]] = [{"type": "divider"}, header_block("Contributions")]
+    if not merged and not member.github_login:
+        out.append(context(f"Link your GitHub login to see your merged PRs: {c.USAGE['github']}"))
+    elif not merged:
+        out.append(context("No merged PR in a catalog project yet. Your first one is celebrated."))
+    else:
+        lines = [
+            f"{when:%d %b %Y} · {link(pr.url, f'{pr.repo}#{pr.number} {pr.title}'.strip())}"
+            f" — {'a Matchmaker pick' if pr.picked else 'your own find'}"
+            for pr in merged
+            for when in (pr.merged_at,)
+        ]
+        blocks_text = truncate_lines("\n".join(lines), MAX_SECTION_TEXT)
+        out.append(section(blocks_text))
+        if streak >= 2:
+            out.append(context(f":fire: {streak} months in a row with a merged PR."))
+    out.append(
+        context(
+            f"Merge celebrations: *{celebrate}* (`/matchmaker celebrate "
+            f"{'off' if celebrate == 'on' else 'on'}`)"
+        )
+    )
+    return out
 
 
 def _option(text: str, value: str) -> dict[str, Any]:

@@ -141,3 +141,30 @@ def test_release_with_anything_else_is_release_or_usage(rest):
         assert parsed.subcommand == "release" and "owner/repo#123" in parsed.usage
     elif parsed.repo is not None:
         assert parsed.number >= 1 and parsed.repo == parsed.repo.lower()
+
+
+def test_celebrate_on_off_and_show():
+    assert c.parse("celebrate") == c.ShowCelebrate()
+    assert c.parse("celebrate on") == c.SetCelebrate(on=True)
+    assert c.parse("Celebrate OFF") == c.SetCelebrate(on=False)
+    assert c.parse("celebrate stop") == c.SetCelebrate(on=False)
+    bad = c.parse("celebrate <!channel>")
+    assert isinstance(bad, c.Invalid) and bad.subcommand == "celebrate"
+    assert "<!channel>" not in bad.message and "celebrate on|off" in bad.usage
+    assert c.parse("celebrat on") == c.Unknown("celebrat", "celebrate")
+
+
+@given(st.text(max_size=200))
+def test_celebrate_never_raises_and_only_on_off_change_it(rest):
+    parsed = c.parse(f"celebrate {rest}")
+    assert isinstance(parsed, c.ShowCelebrate | c.SetCelebrate | c.Invalid)
+    if isinstance(parsed, c.SetCelebrate):
+        assert " ".join(rest.split()).lower() in {
+            "on",
+            "yes",
+            "off",
+            "none",
+            "stop",
+            "disable",
+            "no",
+        }
