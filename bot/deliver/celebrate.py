@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlmodel import Session, col, select
 
 from bot.config.settings import Settings
 from bot.core.availability import Policy, Viewer, available_clause
 from bot.core.vocabulary import Level
-from bot.deliver.intros import enqueue
+from bot.deliver.intros import enqueue, enqueue_dm
 from bot.match.issues import FIRST_TIMERS_ONLY
 from bot.match.taxonomy import term_key
 from bot.people.messages import mention
@@ -180,7 +181,7 @@ def dm_message(
     first: bool,
     streak: int,
     step: tuple[Issue, str] | None,
-) -> tuple[str, list[dict[str, object]]]:
+) -> tuple[str, list[dict[str, Any]]]:
     """(fallback text, blocks) of the congratulations DM."""
     pr = link(merged.url, f"{repo}#{merged.number} {merged.title}".strip())
     head = (
@@ -189,7 +190,7 @@ def dm_message(
         if first
         else f":tada: *Merged!* {pr} is in. Nice work."
     )
-    blocks: list[dict[str, object]] = [section(head)]
+    blocks: list[dict[str, Any]] = [section(head)]
     if not merged.picked:
         blocks.append(context("Not one of your picks: we count every merged PR in the catalog."))
     if streak >= 2:
@@ -211,7 +212,7 @@ def dm_message(
 
 def post_message(
     user_id: str, repo: str, merged: MergedPR, *, first: bool
-) -> tuple[str, list[dict[str, object]]]:
+) -> tuple[str, list[dict[str, Any]]]:
     """(fallback text, blocks) of the channel post."""
     pr = link(merged.url, f"{repo}#{merged.number} {merged.title}".strip())
     who = mention(user_id)
@@ -254,16 +255,13 @@ def queue_celebrations(session: Session, settings: Settings, team_id: str, now: 
         text, blocks = dm_message(
             repo, merged, first=first, streak=streak_months(dates, merged.merged_at), step=step
         )
-        if enqueue(
+        if enqueue_dm(
             session,
-            team_id=team_id,
+            member,
             key=dm_key(team_id, merged.pr_node_id),
             kind=CELEBRATE_DM,
-            text=text,
-            blocks=blocks,
+            message=(text, blocks),
             now=now,
-            member_id=member.id,
-            target=member.slack_user_id,
         ):
             queued += 1
         if channel:

@@ -112,3 +112,17 @@ def test_fake_nodes_query_follows_github(fake: FakeGitHub) -> None:
     body = httpx.post(f"{fake.base_url}/graphql", json={"query": many}, headers=headers).json()
     assert body["errors"][0]["type"] == "ARGUMENT_LIMIT"
     assert "more than 100 node ids; you provided 101" in body["errors"][0]["message"]
+
+
+def test_the_same_login_in_two_workspaces_is_kept_apart(engine: Engine, fake: FakeGitHub, world):
+    people, issues, _picks, timeline = world
+    other = members(engine, team_id="T2")  # ada is in T2 too; nothing was picked for her there
+    crawl_at(engine, fake, timeline, day(10))
+    with Session(engine) as session:
+        t1, t2 = merged_pr_counts(session, "T1"), merged_pr_counts(session, "T2")
+        assert sum(n for (m, _r), n in t1.items() if m == people["ada"]) == 2
+        assert sum(n for (m, _r), n in t2.items() if m == other["ada"]) == 2
+        assert merged_picks(session, "T1") == {(people["ada"], issues[1])}
+        assert merged_picks(session, "T2") == set()  # T1's pick does not count in T2
+        rows = session.exec(select(MergedPR).where(MergedPR.team_id == "T2")).all()
+        assert rows and not any(r.picked for r in rows)
