@@ -229,6 +229,8 @@ class OutcomeSettings(BaseModel):
 
     enabled: bool = True  # track picks of members with a GitHub login (token crawls only)
     track_days: int = Field(default=60, ge=1, le=365)  # follow a pick this long (hit@k window)
+    # a picked issue the crawl saw unchanged is fetched again only after this many days
+    sweep_days: int = Field(default=7, ge=0, le=60)
 
 
 class CelebrateSettings(BaseModel):

@@ -44,7 +44,13 @@ def _track(
     engine: Engine, client: GitHubClient, settings: Settings, report: CrawlReport, now: datetime
 ) -> None:
     """Follow the picks after the issues are fresh (issue 19)."""
-    outcome = track_outcomes(engine, client, now=now, track_days=settings.outcomes.track_days)
+    outcome = track_outcomes(
+        engine,
+        client,
+        now=now,
+        track_days=settings.outcomes.track_days,
+        sweep_days=settings.outcomes.sweep_days,
+    )
     report.outcome_points = outcome.points
     report.outcomes_changed = outcome.changed
     report.merged_new = outcome.merged_new

@@ -175,7 +175,8 @@ class OutcomeReport:
     """What one tracking pass did and what it cost."""
 
     members: int = 0
-    issues: int = 0
+    issues: int = 0  # picked issues fetched
+    skipped: int = 0  # picked issues the crawl saw unchanged (not fetched)
     queries: int = 0
     points: int = 0
     changed: int = 0
@@ -192,21 +193,35 @@ class _Tracked:
     node_id: str
     login: str
     picked_at: datetime
+    changed: bool = True  # the issue may have changed since the pick's last check
+    issue_updated_at: datetime | None = None
+    issue_state: str | None = None
 
 
-def _tracked(session: Session, now: datetime, track_days: int) -> list[_Tracked]:
+def _changed(outcome: PickOutcome | None, issue: Issue, now: datetime, sweep: timedelta) -> bool:
+    """May GitHub show something new for this pick? The crawl just refreshed the issue row:
+    a newer `updated_at` or another state says so; without either the pick is still looked
+    at once per sweep interval (signals that do not touch the issue are not missed for long)."""
+    if outcome is None or outcome.checked_at is None or outcome.seen_updated_at is None:
+        return True
+    if outcome.checked_at <= now - sweep or outcome.seen_state != issue.state:
+        return True
+    return issue.updated_at is None or issue.updated_at > outcome.seen_updated_at
+
+
+def _tracked(session: Session, now: datetime, track_days: int, sweep: timedelta) -> list[_Tracked]:
     """Picks of members with a GitHub login that are recent enough and not settled yet."""
     since = now - timedelta(days=track_days)
     rows = session.exec(
-        select(Pick, Member, Issue.node_id, PickOutcome.state)
+        select(Pick, Member, Issue, PickOutcome)
         .join(Member, col(Member.id) == col(Pick.member_id))
         .join(Issue, col(Issue.id) == col(Pick.issue_id))
         .outerjoin(PickOutcome, col(PickOutcome.pick_id) == col(Pick.id))
         .where(col(Member.github_login).is_not(None), col(Pick.created_at) >= since)
     ).all()
     out = []
-    for pick, member, node_id, state in rows:
-        if state in TERMINAL or not member.github_login:
+    for pick, member, issue, outcome in rows:
+        if (outcome is not None and outcome.state in TERMINAL) or not member.github_login:
             continue
         assert pick.id is not None and member.id is not None
         out.append(
@@ -215,9 +230,12 @@ def _tracked(session: Session, now: datetime, track_days: int) -> list[_Tracked]
                 member.team_id,
                 member.id,
                 pick.issue_id,
-                node_id,
+                issue.node_id,
                 member.github_login.lower(),
                 pick.created_at,
+                changed=_changed(outcome, issue, now, sweep),
+                issue_updated_at=issue.updated_at,
+                issue_state=issue.state,
             )
         )
     return out
@@ -249,16 +267,23 @@ def _outcome_row(session: Session, item: _Tracked, now: datetime) -> PickOutcome
 
 
 def track_picks(
-    engine: Engine, client: GitHubClient, now: datetime, track_days: int, report: OutcomeReport
+    engine: Engine,
+    client: GitHubClient,
+    now: datetime,
+    track_days: int,
+    report: OutcomeReport,
+    sweep: timedelta = timedelta(days=7),
 ) -> None:
-    """Read every tracked picked issue (≤100 per query) and move the picks' outcomes."""
+    """Read every tracked picked issue that may have changed (≤100 per query) and move the
+    picks' outcomes."""
     with session_scope(engine) as session:
-        items = _tracked(session, now, track_days)
+        items = _tracked(session, now, track_days, sweep)
     by_node: dict[str, list[_Tracked]] = defaultdict(list)
     for item in items:
         by_node[item.node_id].append(item)
-    report.issues = len(by_node)
-    node_ids = sorted(by_node)
+    node_ids = sorted(n for n, picks in by_node.items() if any(p.changed for p in picks))
+    report.issues = len(node_ids)
+    report.skipped = len(by_node) - len(node_ids)
     for start in range(0, len(node_ids), q.MAX_IDS):
         batch = node_ids[start : start + q.MAX_IDS]
         query, requests = q.issues_query(batch)
@@ -274,6 +299,7 @@ def track_picks(
                     row = _outcome_row(session, item, now)
                     if advance(row, observe(seen, item.login, item.picked_at), now):
                         report.changed += 1
+                    row.seen_updated_at, row.seen_state = item.issue_updated_at, item.issue_state
                     session.add(row)
                     if row.state == State.MERGED.value:
                         pr = observe(seen, item.login, item.picked_at).pr
@@ -386,16 +412,22 @@ def track_merged(
 
 
 def track_outcomes(
-    engine: Engine, client: GitHubClient, *, now: datetime, track_days: int = 60
+    engine: Engine,
+    client: GitHubClient,
+    *,
+    now: datetime,
+    track_days: int = 60,
+    sweep_days: int = 7,
 ) -> OutcomeReport:
     """One tracking pass: picks first (they mark merged PRs as picked), then merged PRs."""
     report = OutcomeReport()
-    track_picks(engine, client, now, track_days, report)
+    track_picks(engine, client, now, track_days, report, timedelta(days=sweep_days))
     track_merged(engine, client, now, report)
     log.info(
         "outcomes.tracked",
         members=report.members,
         issues=report.issues,
+        unchanged=report.skipped,
         changed=report.changed,
         merged_new=report.merged_new,
         points=report.points,

@@ -537,6 +537,10 @@ class PickOutcome(SQLModel, table=True):
     pr_node_id: str | None = Field(default=None, max_length=100)
     pr_url: str | None = Field(default=None, max_length=2000)
     checked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # the stored GitHub updated_at and state at the last check: unchanged since, and
+    # checked within the sweep interval -> not fetched again
+    seen_updated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    seen_state: str | None = Field(default=None, max_length=20)
     updated_at: datetime = Field(sa_type=UTCDateTime)
 
 

@@ -88,12 +88,18 @@ def test_merged_prs_in_catalog_repositories_say_whether_they_were_picked(
 def test_a_second_pass_changes_nothing_and_settled_picks_are_not_fetched_again(
     engine: Engine, fake: FakeGitHub, world
 ) -> None:
-    _people, _issues, _picks, timeline = world
+    _people, _issues, picks, timeline = world
     crawl_at(engine, fake, timeline, day(10))
     before = {k: (v.state, v.merged_at) for k, v in outcomes(engine).items()}
     report = crawl_at(engine, fake, timeline, day(11))
     assert {k: (v.state, v.merged_at) for k, v in outcomes(engine).items()} == before
     assert report.merged_new == 0 and report.outcomes_changed == 0
+    assert report.outcome_points == 1  # only the members' merged PRs: no picked issue changed
+    timeline.comment(day(12), "acme/db", 5, "ada", "Still free?")
+    report = crawl_at(engine, fake, timeline, day(12))
+    assert report.outcome_points == 2 and outcomes(engine)[picks[5]].state == "commented"
+    report = crawl_at(engine, fake, timeline, day(20))  # a week later every open pick is swept
+    assert report.outcome_points == 2
     with Session(engine) as session:
         assert len(session.exec(select(MergedPR)).all()) == 3
 

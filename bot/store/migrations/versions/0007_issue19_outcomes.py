@@ -94,6 +94,8 @@ def upgrade() -> None:
         sa.Column("pr_node_id", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
         sa.Column("pr_url", sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=True),
         sa.Column("checked_at", bot.store.types.UTCDateTime(), nullable=True),
+        sa.Column("seen_updated_at", bot.store.types.UTCDateTime(), nullable=True),
+        sa.Column("seen_state", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True),
         sa.Column("updated_at", bot.store.types.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["issue_id"],
