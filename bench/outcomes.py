@@ -103,6 +103,7 @@ def main() -> None:
     no_login_acts = 0
     pr_opened_truth = 0
     crawl_points: list[int] = []
+    outcome_per_crawl: list[int] = []
     outcome_points = 0
     with FakeGitHub(world) as fake, tempfile.TemporaryDirectory() as tmp:
         engine = make_engine(f"sqlite:///{Path(tmp) / 'bench.db'}")
@@ -129,6 +130,7 @@ def main() -> None:
             timeline.advance(today + timedelta(hours=3))
             report = crawl(engine, settings, now=today + timedelta(hours=3))
             crawl_points.append(report.points)
+            outcome_per_crawl.append(report.outcome_points)
             outcome_points += report.outcome_points
             if today.weekday() == 0 and day < last_day:  # Monday digest
                 run_digest(
@@ -288,7 +290,8 @@ def main() -> None:
         "hit_at_1_30d": overall_hit(weeks, "hit@1/30d"),
         "hit_at_3": overall_hit(weeks, "hit@3/60d"),
         "outcome_points": outcome_points,
-        "outcome_points_per_crawl_max": max(crawl_points) if crawl_points else 0,
+        "outcome_points_per_crawl_max": max(outcome_per_crawl, default=0),
+        "crawl_points_total": sum(crawl_points),
         "crawls": len(crawl_points),
         "seed_crawl_points": seed_crawl_points,
         "seed_recrawl_points": seed_recrawl_points,

@@ -62,10 +62,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _local(args: argparse.Namespace) -> int:
     """Compare RecGFI-only with RecGFI + local outcomes; never writes the shipped model."""
-    from datetime import UTC, datetime
-
     from sqlalchemy.exc import SQLAlchemyError
 
+    from bot.core.clock import utc_clock
     from bot.match.training import fit
     from bot.match.training.dataset import DataError, load_training_data
     from bot.match.training.local import compare_with_local, fit_with_local, load_local_outcomes
@@ -74,7 +73,7 @@ def _local(args: argparse.Namespace) -> int:
     if args.local_weight <= 0:
         print("error: --local-weight must be > 0", file=sys.stderr)
         return 1
-    now = datetime.now(UTC)  # the command's one clock reading
+    now = utc_clock()  # the command's one clock reading
     try:
         engine = make_engine(args.local_outcomes)
         local = load_local_outcomes(engine, now)
