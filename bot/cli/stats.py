@@ -60,5 +60,5 @@ def stats(
     console.print(table)
     console.print(
         "hit@k: share of members with a GitHub login whose top-k picks of the week led to a "
-        "merged PR within 30/60 days. * = window not over yet. Holds: 0 until claim holds land."
+        "merged PR within 30/60 days. * = window not over yet. Holds: started that week."
     )

@@ -17,11 +17,11 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from bot.core.vocabulary import FeedbackKind, PickOutcomeState
 from bot.deliver.due import iso_week, week_monday
-from bot.store.models import Feedback, Member, MergedPR, Pick, PickOutcome
+from bot.store.models import Feedback, Hold, Member, MergedPR, Pick, PickOutcome
 
 KS = (1, 3)
 WINDOWS = (30, 60)
@@ -48,12 +48,15 @@ class WeekQuality:
 
 
 def count_holds(session: Session, team_id: str | None, start: datetime, end: datetime) -> int:
-    """HOLDS SEAM: claim holds started in [start, end) of one workspace (all when None).
-
-    Returns 0 until claim holds (issue 19's other half, the `hold` table) are merged; that work
-    replaces this body with a count on its table. Callers need not change."""
-    del session, team_id, start, end
-    return 0
+    """Claim holds started in [start, end) in one workspace (every workspace when None)."""
+    query = (
+        select(func.count())
+        .select_from(Hold)
+        .where(col(Hold.held_at) >= start, col(Hold.held_at) < end)
+    )
+    if team_id is not None:
+        query = query.where(Hold.team_id == team_id)
+    return int(session.exec(query).one())
 
 
 def _week_start(week: str) -> datetime:

@@ -134,6 +134,7 @@ class ReleaseHolds:
     number: int = 0
 
 
+@dataclass(frozen=True)
 class ShowCelebrate:
     """Show whether merge celebrations are on."""
 

@@ -129,3 +129,26 @@ def test_cli_stats_prints_weeks_as_a_table_and_as_json(engine: Engine, cli_db: s
     table = runner.invoke(app, ["stats", "--weeks", "2"])
     assert table.exit_code == 0 and "hit@3" in table.output and "all workspaces" in table.output
     assert runner.invoke(app, ["stats", "--team", "T9", "--json"]).exit_code == 0
+
+
+def test_holds_are_counted_per_week_and_workspace(engine: Engine) -> None:
+    from bot.store.models import Hold
+
+    issues = seed_world(engine, repos=1)
+    with session_scope(engine) as session:
+        a = _member(session, "UA", "T1", "a")
+        x = _member(session, "UX", "T2", "x")
+        for member, team, issue in ((a, "T1", issues[0]), (x, "T2", issues[1])):
+            session.add(
+                Hold(
+                    team_id=team,
+                    issue_id=issue,
+                    member_id=member,
+                    held_at=MONDAY,
+                    expires_at=MONDAY + timedelta(days=7),
+                )
+            )
+    with Session(engine) as session:
+        [week] = weekly_quality(session, "T1", MONDAY + timedelta(days=1), 1)
+        [every] = weekly_quality(session, None, MONDAY + timedelta(days=1), 1)
+    assert (week.holds, every.holds) == (1, 2)

@@ -3,8 +3,8 @@
 What became of every pick (pick_outcome), members' merged PRs in catalog repositories
 (merged_pr) and the per-member opt-in to merge celebrations (celebrate_prefs). New tables only.
 
-Revision ID: 0007_issue19_outcomes
-Revises: 0006_issue20
+Revision ID: 0008_issue19_outcomes
+Revises: 0007_issue19_holds
 Create Date: 2026-12-02 00:24:39.042124
 """
 
@@ -16,8 +16,8 @@ from alembic import op
 
 import bot.store.types
 
-revision: str = "0007_issue19_outcomes"
-down_revision: str | None = "0006_issue20"
+revision: str = "0008_issue19_outcomes"
+down_revision: str | None = "0007_issue19_holds"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
