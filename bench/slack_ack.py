@@ -159,8 +159,8 @@ def serve(db_url: str, slack_url: str) -> None:
         slack_api_url=slack_url,
     )
     server = http_server(settings, engine, slack_url)
-    print(f"URL {server.url}/slack/events", flush=True)
-    server.serve_forever()
+    print(f"URL {server.start()}", flush=True)  # the events URL
+    threading.Event().wait()  # serve until the parent terminates this process
 
 
 def main() -> None:

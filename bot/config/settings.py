@@ -388,7 +388,7 @@ class Settings(BaseSettings):
     http_port: int = Field(default=8080, ge=0, le=65535)
     slack_http_port: int = Field(default=3000, ge=0, le=65535)  # Slack events in HTTP mode
     # threads for Slack work after the ack (DB updates, Home, picks, follow-ups such as a crawl)
-    slack_workers: int = Field(default=8, ge=2, le=64)
+    slack_workers: int = Field(default=4, ge=2, le=64)  # more threads slow the acks (GIL)
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     # /readyz fails when the last successful crawl is older than this (ops).

@@ -121,7 +121,7 @@ def release_taken_holds(engine: Engine, settings: Settings, *, now: datetime) ->
 
     try:
         return release_taken(engine, settings, now)
-    except Exception as exc:
+    except Exception as exc:  # never fails the crawl: the holds job tries again (logged)
         log.warning("hold_release_failed", error=str(exc)[:200])
         return 0
 
