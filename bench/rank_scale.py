@@ -85,6 +85,7 @@ def synthetic(members: int, issues: int, repos: int, seed: int = 7):  # type: ig
         claimed=rng.random(n) < 0.05,
         archived=rng.random(n) < 0.02,
         disabled=np.zeros(n, bool),
+        gone=np.zeros(n, bool),
         pushed_at=t - rng.random(n) * 500 * day,
         beginner_label=labels_beginner,
         first_timers_only=rng.random(n) < 0.05,

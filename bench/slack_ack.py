@@ -33,6 +33,7 @@ from sqlalchemy.engine import make_url
 from bot.config.settings import load_settings
 from bot.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack
 from bot.fakes.slack.client import SlackLike, http_server
+from bot.fakes.slack.server import Call
 from bot.store import migrate
 from bot.store.db import make_engine
 from bot.store.models import Issue, Member, Repository
@@ -223,11 +224,13 @@ def main() -> None:
     clients = [httpx.Client(timeout=30) for _ in range(args.requests)]
     barrier = threading.Barrier(args.requests)
     latencies: list[float] = [0.0] * args.requests
+    sent_at: list[float] = [0.0] * args.requests  # time.monotonic(), the fake Slack's clock
     statuses: list[int] = [0] * args.requests
 
     def fire(i: int) -> None:
         body, headers = prepared[i]
         barrier.wait()
+        sent_at[i] = time.monotonic()
         t0 = time.perf_counter()
         response = clients[i].post(url, content=body, headers=headers)
         latencies[i] = time.perf_counter() - t0
@@ -242,8 +245,15 @@ def main() -> None:
     fake.wait_for("response_url", args.requests + 1, timeout=300)
     all_replies_s = time.perf_counter() - burst
 
-    replies = {c.args.get("key"): c.args for c in fake.calls_for("response_url")}
+    calls: dict[str, Call] = {}
+    for call in fake.calls_for("response_url"):
+        calls.setdefault(call.args.get("key"), call)
+    replies = {key: call.args for key, call in calls.items()}
     arrived = [replies[k] for k in keys if k in replies]
+    # per request: sent → its picks posted to its response_url (the first post for that key)
+    reply_ms = [(calls[k].at - sent_at[i]) * 1000 for i, k in enumerate(keys) if k in calls]
+    r50 = percentile(reply_ms, 50) if reply_ms else float("nan")
+    r99 = percentile(reply_ms, 99) if reply_ms else float("nan")
     with_picks = sum(1 for r in arrived if "pick_interested" in json.dumps(r.get("blocks", [])))
     ephemeral = sum(1 for r in arrived if r.get("response_type") == "ephemeral")
     ms = [x * 1000 for x in latencies]
@@ -271,6 +281,10 @@ def main() -> None:
         f"{all_replies_s:.1f} s"
     )
     print(
+        f"time to picks (request sent → response_url): p50 {r50:.1f} ms, p99 {r99:.1f} ms "
+        f"(target p99 ≤ 500 ms: {r99 / 500:.2f}× of budget)"
+    )
+    print(
         json.dumps(
             {
                 "requests": args.requests,
@@ -282,6 +296,8 @@ def main() -> None:
                 "replies": len(arrived),
                 "replies_with_picks": with_picks,
                 "all_replies_s": round(all_replies_s, 2),
+                "reply_p50_ms": round(r50, 1),
+                "reply_p99_ms": round(r99, 1),
                 "members": args.members,
                 "issues": args.issues,
                 "db": engine.dialect.name,

@@ -49,3 +49,15 @@ class TermSpace:
             r, c, v = zip(*cells, strict=True)
             out[np.asarray(r), np.asarray(c)] = np.asarray(v, dtype=np.float32)
         return out
+
+
+_SPACES: dict[int, tuple[Taxonomy, TermSpace]] = {}
+
+
+def term_space(taxonomy: Taxonomy) -> TermSpace:
+    """The TermSpace of `taxonomy`, built once per taxonomy object (explain() runs per pick)."""
+    found = _SPACES.get(id(taxonomy))
+    if found is None or found[0] is not taxonomy:
+        found = (taxonomy, TermSpace(taxonomy))
+        _SPACES[id(taxonomy)] = found
+    return found[1]
