@@ -274,7 +274,9 @@ def member_groups(members: MemberArrays) -> tuple[np.ndarray, np.ndarray]:
     """
     m_total = members.size
     r_rows = members.rejected[0]
-    with_feedback = members.rejected_topic.any(axis=1) | members.liked_topic.any(axis=1)
+    with_feedback = np.asarray(
+        members.rejected_topic.any(axis=1) | members.liked_topic.any(axis=1), dtype=bool
+    )
     with_feedback[r_rows[(r_rows >= 0) & (r_rows < m_total)]] = True
     own = np.where(with_feedback, np.arange(m_total) + 1, 0).astype(np.float64)
     key = np.concatenate(
@@ -371,7 +373,7 @@ def _group_candidates(
     topic_fit, topic_of = _distinct_fits(
         members.topic, table.repo_topic, 1 - LANGUAGE_SHARE, members
     )
-    no_stack = ~(members.lang.any(axis=1) | members.topic.any(axis=1))
+    no_stack = np.asarray(~(members.lang.any(axis=1) | members.topic.any(axis=1)), dtype=bool)
     step = max(1, chunk_cells // n_repos)
     for start in range(0, m_total, step):
         rows = slice(start, min(start + step, m_total))
