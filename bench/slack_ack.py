@@ -34,6 +34,7 @@ from bot.config.settings import load_settings
 from bot.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack
 from bot.fakes.slack.client import SlackLike, http_server
 from bot.fakes.slack.server import Call
+from bot.match.inputs import CACHE, warm
 from bot.store import migrate
 from bot.store.db import make_engine
 from bot.store.models import Issue, Member, Repository
@@ -160,8 +161,12 @@ def serve(db_url: str, slack_url: str) -> None:
         slack_api_url=slack_url,
     )
     server = http_server(settings, engine, slack_url)
-    print(f"URL {server.url}/slack/events", flush=True)
-    server.serve_forever()
+    url = server.start()
+    # as `matchmaker serve` does at start (bot.slack.runner.warm_picks), but waited for here
+    CACHE.on_load = lambda inputs: print(f"LOAD {inputs.table.size}", flush=True)
+    warm(engine, settings, datetime.now(UTC))
+    print(f"URL {url}", flush=True)
+    threading.Event().wait()
 
 
 def main() -> None:
@@ -201,13 +206,26 @@ def main() -> None:
         text=True,
     )
     assert child.stdout is not None
-    line = child.stdout.readline().strip()
+    line = ""
+    for out in child.stdout:  # the child's logs, then the URL once the app is warm
+        if out.startswith("URL ") or not out:
+            line = out.strip()
+            break
     if not line.startswith("URL "):
         child.kill()
         raise SystemExit(f"the app did not start: {line!r}")
     url = line.removeprefix("URL ")
-    # keep reading the child's output (its logs) so it never blocks on a full pipe
-    threading.Thread(target=child.stdout.read, daemon=True).start()
+    # keep reading the child's output (its logs) so it never blocks on a full pipe; count the
+    # loads of the ranker's inputs after the warm-up at start (the seed is one generation)
+    loads_after_start: list[str] = []
+
+    def read_child() -> None:
+        assert child.stdout is not None
+        for out in child.stdout:
+            if out.startswith("LOAD "):
+                loads_after_start.append(out)
+
+    threading.Thread(target=read_child, daemon=True).start()
 
     slack = SlackLike(url, fake, SIGNING_SECRET)
 
@@ -281,6 +299,10 @@ def main() -> None:
         f"{all_replies_s:.1f} s"
     )
     print(
+        f"ranker input loads in the app: 1 at start + {len(loads_after_start)} while serving "
+        "(one per generation: nothing was crawled during the run)"
+    )
+    print(
         f"time to picks (request sent → response_url): p50 {r50:.1f} ms, p99 {r99:.1f} ms "
         f"(target p99 ≤ 500 ms: {r99 / 500:.2f}× of budget)"
     )
@@ -298,6 +320,7 @@ def main() -> None:
                 "all_replies_s": round(all_replies_s, 2),
                 "reply_p50_ms": round(r50, 1),
                 "reply_p99_ms": round(r99, 1),
+                "input_loads": 1 + len(loads_after_start),
                 "members": args.members,
                 "issues": args.issues,
                 "db": engine.dialect.name,
