@@ -34,7 +34,6 @@ from bot.config.settings import load_settings
 from bot.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack
 from bot.fakes.slack.client import SlackLike, http_server
 from bot.fakes.slack.server import Call
-from bot.match.inputs import CACHE, warm
 from bot.store import migrate
 from bot.store.db import make_engine
 from bot.store.models import Issue, Member, Repository
@@ -162,9 +161,13 @@ def serve(db_url: str, slack_url: str) -> None:
     )
     server = http_server(settings, engine, slack_url)
     url = server.start()
-    # as `matchmaker serve` does at start (bot.slack.runner.warm_picks), but waited for here
-    CACHE.on_load = lambda inputs: print(f"LOAD {inputs.table.size}", flush=True)
-    warm(engine, settings, datetime.now(UTC))
+    try:  # as `matchmaker serve` does at start (bot.slack.runner.warm_picks), waited for here
+        from bot.match.inputs import CACHE, warm
+    except ImportError:  # a tree without the in-memory inputs (for a before/after comparison)
+        pass
+    else:
+        CACHE.on_load = lambda inputs: print(f"LOAD {inputs.table.size}", flush=True)
+        warm(engine, settings, datetime.now(UTC))
     print(f"URL {url}", flush=True)
     threading.Event().wait()
 

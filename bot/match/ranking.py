@@ -96,7 +96,17 @@ def pick_issues(
     if m_total == 0 or n == 0:
         return Assignment(picks, scores, off_stack=cand.off_stack)
     cap = capacity.astype(np.int64).copy()
-    _draft(cand.issue, cand.score, table.repo, cap, picks, scores, max_per_repo, limited=True)
+    _draft(
+        cand.issue,
+        cand.score,
+        table.repo,
+        cap,
+        picks,
+        scores,
+        max_per_repo,
+        limited=True,
+        group=cand.group,
+    )
     rounds = refill_rounds if m_total * max(table.repo_lang.shape[0], 1) <= refill_max_cells else 0
     for _ in range(rounds):
         short = np.nonzero((picks >= 0).sum(axis=1) < n)[0]
@@ -130,6 +140,7 @@ def _draft(
     max_per_repo: int,
     *,
     limited: bool,
+    group: np.ndarray | None = None,
 ) -> None:
     m_total, k = cand_issue.shape
     n = picks.shape[1]
@@ -146,12 +157,30 @@ def _draft(
         flat_repo = np.where(flat_issue >= 0, issue_repo[np.maximum(flat_issue, 0)], -2)
         flat_repo = flat_repo.astype(np.int32)
         alive = np.r_[cap > 0 if limited else np.ones(cap.size, dtype=bool), False]
+    # In the first slot of a fresh draft, members with identical candidate rows (`group`) hold
+    # nothing and so stay at the same position: one of them searches for all (a community
+    # shares stacks; this is most of the work when issues run out).
+    together = group is not None and max_per_repo == 1 and not (picks >= 0).any()
+    found_issue = np.full(m_total, -1, dtype=np.int64) if together else None
     for slot in range(n):
         while True:
             members = np.nonzero((held == slot) & (ptr < k))[0]
             if members.size == 0:
                 break
-            if max_per_repo == 1:
+            if together and slot == 0:
+                assert group is not None and found_issue is not None
+                _, first, which = np.unique(group[members], return_index=True, return_inverse=True)
+                reps = members[first]
+                found_m, found_i = _next_in_new_repo(
+                    reps, flat_issue, flat_repo, k + pad, ptr, alive, pick_repo, pad
+                )
+                found_issue[found_m] = found_i
+                rep_of = reps[which.ravel()]
+                ptr[members] = ptr[rep_of]
+                mine = found_issue[rep_of]
+                found_issue[found_m] = -1
+                members, issues = members[mine >= 0], mine[mine >= 0]
+            elif max_per_repo == 1:
                 members, issues = _next_in_new_repo(
                     members, flat_issue, flat_repo, k + pad, ptr, alive, pick_repo, pad
                 )

@@ -238,6 +238,8 @@ class Candidates:
     issue: np.ndarray  # int64 [M, K]
     score: np.ndarray  # float32 [M, K]
     off_stack: int = 0  # members whose stack matched no repository with an available issue
+    # members with the same group have identical rows (None: unknown)
+    group: np.ndarray | None = None
 
 
 def distinct_rows(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -293,23 +295,26 @@ def member_groups(members: MemberArrays) -> tuple[np.ndarray, np.ndarray]:
 
 def drop_excluded(
     issue: np.ndarray, score: np.ndarray, excluded: np.ndarray, n_issues: int
-) -> None:
+) -> np.ndarray:
     """Remove the pairs `excluded` (sorted keys row * I + col) from ranked candidate rows, in
-    place; the rows stay packed (best first, -1 after the last candidate)."""
+    place; the rows stay packed (best first, -1 after the last candidate). Returns the rows
+    that changed."""
+    none = np.zeros(0, dtype=np.int64)
     if not excluded.size or not issue.size:
-        return
+        return none
     keys = np.arange(issue.shape[0])[:, None] * n_issues + np.maximum(issue, 0)
     pos = np.searchsorted(excluded, keys).clip(0, excluded.size - 1)
     hit = (excluded[pos] == keys) & (issue >= 0)
     rows = np.nonzero(hit.any(axis=1))[0]
     if not rows.size:
-        return
+        return none
     sub_issue, sub_score = issue[rows], score[rows]
     sub_issue[hit[rows]] = -1
     sub_score[hit[rows]] = 0
     order = np.argsort(sub_issue < 0, axis=1, kind="stable")
     issue[rows] = np.take_along_axis(sub_issue, order, axis=1)
     score[rows] = np.take_along_axis(sub_score, order, axis=1)
+    return rows
 
 
 def candidates(
@@ -346,8 +351,10 @@ def candidates(
         reps, table, issue_value, tops, repos_per_member, chunk_cells
     )
     out_issue, out_score = g_issue[groups], g_score[groups]
-    drop_excluded(out_issue, out_score, members.excluded, n_issues)
-    return Candidates(out_issue, out_score, int(g_off[groups].sum()))
+    changed = drop_excluded(out_issue, out_score, members.excluded, n_issues)
+    off_stack = int(g_off[groups].sum())
+    groups[changed] = first.size + np.arange(changed.size)  # rows of their own now
+    return Candidates(out_issue, out_score, off_stack, groups)
 
 
 def _group_candidates(
