@@ -235,7 +235,7 @@ def top_k_columns(values: np.ndarray, k: int) -> np.ndarray:
 class Candidates:
     """Each member's candidate issues, best first (-1 = none), with their scores."""
 
-    issue: np.ndarray  # int64 [M, K]
+    issue: np.ndarray  # int32 or int64 [M, K]
     score: np.ndarray  # float32 [M, K]
     off_stack: int = 0  # members whose stack matched no repository with an available issue
     # members with the same group have identical rows (None: unknown)
@@ -368,7 +368,7 @@ def _group_candidates(
     """(issues, scores, off stack) per member of `members`, ignoring `members.excluded`."""
     m_total, n_issues, n_repos = members.size, table.size, table.repo_lang.shape[0]
     k = repos_per_member * tops.shape[2]
-    out_issue = np.full((m_total, k), -1, dtype=np.int64)
+    out_issue = np.full((m_total, k), -1, dtype=np.int32)  # half the traffic of int64
     out_score = np.zeros((m_total, k), dtype=np.float32)
     off_stack = np.zeros(m_total, dtype=bool)
     best = np.where(
