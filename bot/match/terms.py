@@ -38,6 +38,8 @@ class TermSpace:
 
     @staticmethod
     def _matrix(rows: Sequence[Mapping[str, float]], index: Mapping[str, int]) -> np.ndarray:
+        if len(rows) <= 1:  # explain() asks for one row per pick
+            return TermSpace._distinct_matrix(rows, index)
         # members share stacks: build each distinct row once
         seen: dict[tuple[tuple[str, float], ...], int] = {}
         which = np.fromiter(
