@@ -5,7 +5,7 @@ repositories, list entries or taken reports bumps its row, so every process know
 inputs it keeps in memory are out of date. New table only.
 
 Revision ID: 0008_issue18
-Revises: 0007_issue19
+Revises: 0007_issue19_holds
 Create Date: 2026-12-02 00:30:00
 """
 
@@ -16,7 +16,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0008_issue18"
-down_revision: str | None = "0007_issue19"
+down_revision: str | None = "0007_issue19_holds"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
