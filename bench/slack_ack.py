@@ -164,7 +164,7 @@ def serve(db_url: str, slack_url: str) -> None:
     try:  # as `matchmaker serve` does at start (bot.slack.runner.warm_picks), waited for here
         from bot.match.inputs import CACHE, warm
     except ImportError:  # a tree without the in-memory inputs (for a before/after comparison)
-        pass
+        print("NOCACHE", flush=True)
     else:
         CACHE.on_load = lambda inputs: print(f"LOAD {inputs.table.size}", flush=True)
         warm(engine, settings, datetime.now(UTC))
@@ -210,7 +210,9 @@ def main() -> None:
     )
     assert child.stdout is not None
     line = ""
+    cached = True
     for out in child.stdout:  # the child's logs, then the URL once the app is warm
+        cached = cached and not out.startswith("NOCACHE")
         if out.startswith("URL ") or not out:
             line = out.strip()
             break
@@ -301,10 +303,11 @@ def main() -> None:
         f"({with_picks} with pick cards, {ephemeral} ephemeral); all arrived after "
         f"{all_replies_s:.1f} s"
     )
-    print(
-        f"ranker input loads in the app: 1 at start + {len(loads_after_start)} while serving "
-        "(one per generation: nothing was crawled during the run)"
-    )
+    if cached:
+        print(
+            f"ranker input loads in the app: 1 at start + {len(loads_after_start)} while serving "
+            "(one per generation: nothing was crawled during the run)"
+        )
     print(
         f"time to picks (request sent → response_url): p50 {r50:.1f} ms, p99 {r99:.1f} ms "
         f"(target p99 ≤ 500 ms: {r99 / 500:.2f}× of budget)"
@@ -323,7 +326,7 @@ def main() -> None:
                 "all_replies_s": round(all_replies_s, 2),
                 "reply_p50_ms": round(r50, 1),
                 "reply_p99_ms": round(r99, 1),
-                "input_loads": 1 + len(loads_after_start),
+                "input_loads": 1 + len(loads_after_start) if cached else None,
                 "members": args.members,
                 "issues": args.issues,
                 "db": engine.dialect.name,
