@@ -4,7 +4,9 @@ Seeds a database with 2,000 members and 5,000 open beginner issues (synthetic), 
 behind its HTTP server in a child process (as in production: Slack is outside) against the fake
 Slack, fires 50 signed `/matchmaker picks` requests at once and measures the time to HTTP 200
 (Slack wants an ack within 3 s; target p99 ≤ 0.3 s). Then waits until every reply (with
-picks) has arrived at the fake Slack's response URLs.
+picks) has arrived at the fake Slack's response URLs and reports, per request, the time from
+sending it to its picks arriving (`reply_p50_ms`/`reply_p99_ms`, target p99 ≤ 0.5 s), and how
+often the app loaded the ranker's inputs (`input_loads`: once at start, as `serve` does).
 
 Usage: uv run python bench/slack_ack.py [--requests 50] [--db-url URL]
 (a PostgreSQL URL gets a throw-away schema, dropped at the end)
