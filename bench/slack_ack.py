@@ -4,7 +4,9 @@ Seeds a database with 2,000 members and 5,000 open beginner issues (synthetic), 
 behind its HTTP server in a child process (as in production: Slack is outside) against the fake
 Slack, fires 50 signed `/matchmaker picks` requests at once and measures the time to HTTP 200
 (Slack wants an ack within 3 s; target p99 ≤ 0.3 s). Then waits until every reply (with
-picks) has arrived at the fake Slack's response URLs.
+picks) has arrived at the fake Slack's response URLs and reports, per request, the time from
+sending it to its picks arriving (`reply_p50_ms`/`reply_p99_ms`, target p99 ≤ 0.5 s), and how
+often the app loaded the ranker's inputs (`input_loads`: once at start, as `serve` does).
 
 Usage: uv run python bench/slack_ack.py [--requests 50] [--db-url URL]
 (a PostgreSQL URL gets a throw-away schema, dropped at the end)
@@ -33,6 +35,7 @@ from sqlalchemy.engine import make_url
 from bot.config.settings import load_settings
 from bot.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack
 from bot.fakes.slack.client import SlackLike, http_server
+from bot.fakes.slack.server import Call
 from bot.store import migrate
 from bot.store.db import make_engine
 from bot.store.models import Issue, Member, Repository
@@ -159,8 +162,16 @@ def serve(db_url: str, slack_url: str) -> None:
         slack_api_url=slack_url,
     )
     server = http_server(settings, engine, slack_url)
-    print(f"URL {server.start()}", flush=True)  # the events URL
-    threading.Event().wait()  # serve until the parent terminates this process
+    url = server.start()
+    try:  # as `matchmaker serve` does at start (bot.slack.runner.warm_picks), waited for here
+        from bot.match.inputs import CACHE, warm
+    except ImportError:  # a tree without the in-memory inputs (for a before/after comparison)
+        print("NOCACHE", flush=True)
+    else:
+        CACHE.on_load = lambda inputs: print(f"LOAD {inputs.table.size}", flush=True)
+        warm(engine, settings, datetime.now(UTC))
+    print(f"URL {url}", flush=True)
+    threading.Event().wait()
 
 
 def main() -> None:
@@ -200,13 +211,28 @@ def main() -> None:
         text=True,
     )
     assert child.stdout is not None
-    line = child.stdout.readline().strip()
+    line = ""
+    cached = True
+    for out in child.stdout:  # the child's logs, then the URL once the app is warm
+        cached = cached and not out.startswith("NOCACHE")
+        if out.startswith("URL ") or not out:
+            line = out.strip()
+            break
     if not line.startswith("URL "):
         child.kill()
         raise SystemExit(f"the app did not start: {line!r}")
     url = line.removeprefix("URL ")
-    # keep reading the child's output (its logs) so it never blocks on a full pipe
-    threading.Thread(target=child.stdout.read, daemon=True).start()
+    # keep reading the child's output (its logs) so it never blocks on a full pipe; count the
+    # loads of the ranker's inputs after the warm-up at start (the seed is one generation)
+    loads_after_start: list[str] = []
+
+    def read_child() -> None:
+        assert child.stdout is not None
+        for out in child.stdout:
+            if out.startswith("LOAD "):
+                loads_after_start.append(out)
+
+    threading.Thread(target=read_child, daemon=True).start()
 
     slack = SlackLike(url, fake, SIGNING_SECRET)
 
@@ -223,11 +249,13 @@ def main() -> None:
     clients = [httpx.Client(timeout=30) for _ in range(args.requests)]
     barrier = threading.Barrier(args.requests)
     latencies: list[float] = [0.0] * args.requests
+    sent_at: list[float] = [0.0] * args.requests  # time.monotonic(), the fake Slack's clock
     statuses: list[int] = [0] * args.requests
 
     def fire(i: int) -> None:
         body, headers = prepared[i]
         barrier.wait()
+        sent_at[i] = time.monotonic()
         t0 = time.perf_counter()
         response = clients[i].post(url, content=body, headers=headers)
         latencies[i] = time.perf_counter() - t0
@@ -242,8 +270,15 @@ def main() -> None:
     fake.wait_for("response_url", args.requests + 1, timeout=300)
     all_replies_s = time.perf_counter() - burst
 
-    replies = {c.args.get("key"): c.args for c in fake.calls_for("response_url")}
+    calls: dict[str, Call] = {}
+    for call in fake.calls_for("response_url"):
+        calls.setdefault(call.args.get("key"), call)
+    replies = {key: call.args for key, call in calls.items()}
     arrived = [replies[k] for k in keys if k in replies]
+    # per request: sent → its picks posted to its response_url (the first post for that key)
+    reply_ms = [(calls[k].at - sent_at[i]) * 1000 for i, k in enumerate(keys) if k in calls]
+    r50 = percentile(reply_ms, 50) if reply_ms else float("nan")
+    r99 = percentile(reply_ms, 99) if reply_ms else float("nan")
     with_picks = sum(1 for r in arrived if "pick_interested" in json.dumps(r.get("blocks", [])))
     ephemeral = sum(1 for r in arrived if r.get("response_type") == "ephemeral")
     ms = [x * 1000 for x in latencies]
@@ -270,6 +305,15 @@ def main() -> None:
         f"({with_picks} with pick cards, {ephemeral} ephemeral); all arrived after "
         f"{all_replies_s:.1f} s"
     )
+    if cached:
+        print(
+            f"ranker input loads in the app: 1 at start + {len(loads_after_start)} while serving "
+            "(one per generation: nothing was crawled during the run)"
+        )
+    print(
+        f"time to picks (request sent → response_url): p50 {r50:.1f} ms, p99 {r99:.1f} ms "
+        f"(target p99 ≤ 500 ms: {r99 / 500:.2f}× of budget)"
+    )
     print(
         json.dumps(
             {
@@ -282,6 +326,9 @@ def main() -> None:
                 "replies": len(arrived),
                 "replies_with_picks": with_picks,
                 "all_replies_s": round(all_replies_s, 2),
+                "reply_p50_ms": round(r50, 1),
+                "reply_p99_ms": round(r99, 1),
+                "input_loads": 1 + len(loads_after_start) if cached else None,
                 "members": args.members,
                 "issues": args.issues,
                 "db": engine.dialect.name,

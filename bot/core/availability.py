@@ -471,14 +471,20 @@ def issue_reasons(
 
 
 def viewer_exclusions(
-    session: Any, viewers: Sequence[Viewer], policy: Policy
+    session: Any,
+    viewers: Sequence[Viewer],
+    policy: Policy,
+    pairs: Mapping[Reason, PairRule] | None = None,
 ) -> dict[tuple[int, int], Reason]:
-    """{(member id, issue id): first viewer rule that hides the issue from that member}."""
+    """{(member id, issue id): first viewer rule that hides the issue from that member}.
+
+    `pairs` replaces a rule's pair query (e.g. the ranker's cached per-workspace answer)."""
     found: dict[tuple[int, int], Reason] = {}
     if not viewers:
         return found
     for rule in VIEWER_RULES:
-        assert rule.pairs is not None
-        for pair in rule.pairs(session, viewers, policy):
+        rule_pairs = (pairs or {}).get(rule.reason, rule.pairs)
+        assert rule_pairs is not None
+        for pair in rule_pairs(session, viewers, policy):
             found.setdefault((int(pair[0]), int(pair[1])), rule.reason)
     return found

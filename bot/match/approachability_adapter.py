@@ -12,10 +12,11 @@ from datetime import datetime
 
 import numpy as np
 import structlog
+from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, select
 
 from bot.match.issues import IssueTable
-from bot.store.models import Reporter
+from bot.store.models import Issue, Reporter
 
 log = structlog.get_logger(__name__)
 NEUTRAL = 0.5
@@ -34,19 +35,36 @@ def _older(scored_at: datetime | None, crawled_at: datetime | None) -> bool:
     return scored_at is not None and crawled_at is not None and scored_at < crawled_at
 
 
-def refresh(session: Session, table: IssueTable, mask: np.ndarray, now: datetime) -> int:
+def scored_mask(table: IssueTable) -> np.ndarray:
+    """bool [I]: issues whose stored score is newer than their last crawl."""
+    return np.fromiter(
+        (
+            i.approachability is not None
+            and i.approachability_at is not None
+            and not _older(i.approachability_at, i.crawled_at)
+            for i in table.issues
+        ),
+        dtype=bool,
+        count=table.size,
+    )
+
+
+def refresh(
+    session: Session,
+    table: IssueTable,
+    mask: np.ndarray,
+    now: datetime,
+    scored: np.ndarray | None = None,
+) -> int:
     """Score the issues selected by `mask` whose cached score is missing or older than their crawl.
 
-    Updates `table.approachability` and the Issue rows (added to the session); returns how many
-    issues were scored.
+    Updates `table.approachability`, `scored` (the `scored_mask` of the table, kept up to date
+    in place; computed when None) and the Issue rows (in the session's transaction); returns how
+    many issues were scored. The stored scores are a cache of the model's output, not an input
+    change: writing them leaves the ranker's generation as it is (bot/core/generation.py).
     """
-    stale = [
-        int(i)
-        for i in np.nonzero(mask)[0]
-        if table.issues[i].approachability is None
-        or table.issues[i].approachability_at is None
-        or _older(table.issues[i].approachability_at, table.issues[i].crawled_at)
-    ]
+    scored = scored_mask(table) if scored is None else scored
+    stale = np.nonzero(mask & ~scored)[0].tolist()
     if not stale:
         return 0
     score_issues = _scorer()
@@ -64,12 +82,21 @@ def refresh(session: Session, table: IssueTable, mask: np.ndarray, now: datetime
     except Exception as exc:  # a broken model file must not stop digests
         log.warning("match.approachability_failed", error=str(exc)[:200])
         return 0
+    params = []
     for column, issue in zip(stale, issues, strict=True):
+        scored[column] = True
         value = scores.get(issue.id or 0)
         if value is None or not np.isfinite(value):
             continue
-        issue.approachability = float(value)
-        issue.approachability_at = now
         table.approachability[column] = value
-        session.add(issue)
+        params.append({"b_id": issue.id, "b_value": float(value), "b_at": now})
+    if params:
+        issue_t = Issue.__table__  # type: ignore[attr-defined]
+        session.execute(
+            update(issue_t)
+            .where(issue_t.c.id == bindparam("b_id"))
+            .values(approachability=bindparam("b_value"), approachability_at=bindparam("b_at"))
+            .execution_options(rank_generation=False),
+            params,
+        )
     return len(stale)

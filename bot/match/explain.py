@@ -11,7 +11,7 @@ from bot.match.issues import IssueTable
 from bot.match.profile import MemberProfile
 from bot.match.scoring import IssueFactors, stack_fit
 from bot.match.taxonomy import get_taxonomy
-from bot.match.terms import TermSpace
+from bot.match.terms import term_space
 
 MIN_TERM_CONTRIBUTION = 0.2  # a matched term below this share of a full match is not a reason
 MAX_STACK_REASONS = 3
@@ -85,13 +85,14 @@ def explain(
     extras.sort(key=lambda e: -e[0])
     reasons += [text for strength, text in extras if strength > 0][: MAX_REASONS - len(reasons)]
 
+    space = term_space(taxonomy)
     fit, lang_fit, topic_fit = (
-        float(a[0, repo_idx])
+        float(a[0, 0])
         for a in stack_fit(
-            _row(langs, taxonomy, "language"),
-            _row(topics, taxonomy, "topic"),
-            table.repo_lang,
-            table.repo_topic,
+            space.language_matrix([langs]),
+            space.topic_matrix([topics]),
+            table.repo_lang[repo_idx : repo_idx + 1],
+            table.repo_topic[repo_idx : repo_idx + 1],
         )
     )
     created = _days(now, float(table.created_at[col]))
@@ -116,8 +117,3 @@ def explain(
     if repo.rules:
         signals["expects"] = dict(repo.rules)
     return reasons, signals
-
-
-def _row(weights: dict[str, float], taxonomy: Any, kind: str) -> Any:
-    space = TermSpace(taxonomy)
-    return space.language_matrix([weights]) if kind == "language" else space.topic_matrix([weights])

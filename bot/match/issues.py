@@ -6,9 +6,11 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import numpy as np
-from sqlmodel import Session, col, select
+from sqlalchemy import select
+from sqlmodel import Session
 
 from bot.config import Settings
 from bot.core.availability import issue_columns
@@ -32,8 +34,8 @@ def epoch(value: datetime | None) -> float:
 class IssueTable:
     """Issues (sorted by id) with per-issue arrays; repositories with term matrices."""
 
-    issues: list[Issue]
-    repos: list[Repository]
+    issues: list[Any]  # Issue rows (read-only rows or models)
+    repos: list[Any]  # Repository rows
     repo_terms: list[tuple[dict[str, float], dict[str, float]]]  # (languages, topics) per repo
     ids: np.ndarray  # int64 [I]
     repo: np.ndarray  # int32 [I] index into `repos`
@@ -118,35 +120,36 @@ def _label_flags(labels: Iterable[str], beginner: frozenset[str]) -> tuple[bool,
 def load_issue_table(
     session: Session, settings: Settings, space: TermSpace, *, include_closed: bool = False
 ) -> IssueTable:
-    """Read issues with their repositories and list entries."""
-    query = select(Issue, Repository).join(
-        Repository, col(Issue.repository_id) == col(Repository.id)
-    )
+    """Read issues with their repositories and list entries.
+
+    The table holds read-only rows (attribute access like the models, not ORM instances), so it
+    can outlive the session and be shared across threads (`bot.match.inputs`).
+    """
+    issue_t, repo_t = Issue.__table__, Repository.__table__  # type: ignore[attr-defined]
+    query = select(issue_t)
     if not include_closed:
-        query = query.where(col(Issue.state) == "open")
-    rows = session.exec(query.order_by(col(Issue.id))).all()
-    repo_ids = sorted({repo.id for _, repo in rows if repo.id is not None})
-    entries: dict[int, list[ListEntry]] = defaultdict(list)
-    if repo_ids:
-        for entry in session.exec(
-            select(ListEntry).where(
-                col(ListEntry.repository_id).in_(repo_ids), col(ListEntry.active)
-            )
-        ).all():
+        query = query.where(issue_t.c.state == "open")
+    issues = session.execute(query.order_by(issue_t.c.id)).all()
+    repo_ids = sorted({row.repository_id for row in issues})
+    repos: dict[int | None, Any] = {}
+    entries: dict[int, list[Any]] = defaultdict(list)
+    entry_t = ListEntry.__table__  # type: ignore[attr-defined]
+    for start in range(0, len(repo_ids), 5_000):
+        chunk = repo_ids[start : start + 5_000]
+        for repo in session.execute(select(repo_t).where(repo_t.c.id.in_(chunk))):
+            repos[repo.id] = repo
+        for entry in session.execute(
+            select(entry_t).where(entry_t.c.repository_id.in_(chunk), entry_t.c.active)
+        ):
             entries[entry.repository_id or 0].append(entry)
-    return build_issue_table(
-        [issue for issue, _ in rows],
-        {repo.id: repo for _, repo in rows},
-        entries,
-        settings,
-        space,
-    )
+    issues = [row for row in issues if row.repository_id in repos]
+    return build_issue_table(issues, repos, entries, settings, space)
 
 
 def build_issue_table(
-    issues: Sequence[Issue],
-    repos_by_id: dict[int | None, Repository],
-    entries: dict[int, list[ListEntry]],
+    issues: Sequence[Any],
+    repos_by_id: dict[int | None, Any],
+    entries: dict[int, list[Any]],
     settings: Settings,
     space: TermSpace,
 ) -> IssueTable:

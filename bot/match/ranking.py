@@ -96,7 +96,17 @@ def pick_issues(
     if m_total == 0 or n == 0:
         return Assignment(picks, scores, off_stack=cand.off_stack)
     cap = capacity.astype(np.int64).copy()
-    _draft(cand.issue, cand.score, table.repo, cap, picks, scores, max_per_repo, limited=True)
+    _draft(
+        cand.issue,
+        cand.score,
+        table.repo,
+        cap,
+        picks,
+        scores,
+        max_per_repo,
+        limited=True,
+        group=cand.group,
+    )
     rounds = refill_rounds if m_total * max(table.repo_lang.shape[0], 1) <= refill_max_cells else 0
     for _ in range(rounds):
         short = np.nonzero((picks >= 0).sum(axis=1) < n)[0]
@@ -130,6 +140,7 @@ def _draft(
     max_per_repo: int,
     *,
     limited: bool,
+    group: np.ndarray | None = None,
 ) -> None:
     m_total, k = cand_issue.shape
     n = picks.shape[1]
@@ -138,14 +149,53 @@ def _draft(
     ptr = np.zeros(m_total, dtype=np.int64)
     held = (picks >= 0).sum(axis=1)
     pick_repo = np.where(picks >= 0, issue_repo[np.maximum(picks, 0)], -1)
+    if max_per_repo == 1:  # the fast path: flat 32-bit rows padded with -1, an alive table
+        pad = 64
+        padded = np.full((m_total, k + pad), -1, dtype=np.int32)
+        padded[:, :k] = cand_issue
+        flat_issue = padded.ravel()
+        flat_repo = np.where(flat_issue >= 0, issue_repo[np.maximum(flat_issue, 0)], -2)
+        flat_repo = flat_repo.astype(np.int32)
+        alive = np.r_[cap > 0 if limited else np.ones(cap.size, dtype=bool), False]
+    # In the first slot of a fresh draft, members with identical candidate rows (`group`) hold
+    # nothing and so stay at the same position: one of them searches for all (a community
+    # shares stacks; this is most of the work when issues run out).
+    together = group is not None and max_per_repo == 1 and not (picks >= 0).any()
+    found_issue = np.full(m_total, -1, dtype=np.int64) if together else None
     for slot in range(n):
         while True:
             members = np.nonzero((held == slot) & (ptr < k))[0]
             if members.size == 0:
                 break
-            members, issues = _next_valid(
-                members, cand_issue, ptr, cap, picks, pick_repo, issue_repo, max_per_repo, limited
-            )
+            if together and slot == 0:
+                assert group is not None and found_issue is not None
+                _, first, which = np.unique(group[members], return_index=True, return_inverse=True)
+                reps = members[first]
+                found_m, found_i = _next_in_new_repo(
+                    reps, flat_issue, flat_repo, k + pad, ptr, alive, pick_repo, pad
+                )
+                found_issue[found_m] = found_i
+                rep_of = reps[which.ravel()]
+                ptr[members] = ptr[rep_of]
+                mine = found_issue[rep_of]
+                found_issue[found_m] = -1
+                members, issues = members[mine >= 0], mine[mine >= 0]
+            elif max_per_repo == 1:
+                members, issues = _next_in_new_repo(
+                    members, flat_issue, flat_repo, k + pad, ptr, alive, pick_repo, pad
+                )
+            else:
+                members, issues = _next_valid(
+                    members,
+                    cand_issue,
+                    ptr,
+                    cap,
+                    picks,
+                    pick_repo,
+                    issue_repo,
+                    max_per_repo,
+                    limited,
+                )
             if members.size == 0:
                 break
             score = cand_score[members, ptr[members]]
@@ -162,7 +212,52 @@ def _draft(
             held[won] += 1
             if limited:
                 np.subtract.at(cap, got, 1)
+                if max_per_repo == 1:
+                    alive[got] = cap[got] > 0
             ptr[members] += 1
+
+
+def _next_in_new_repo(
+    todo: np.ndarray,
+    flat_issue: np.ndarray,
+    flat_repo: np.ndarray,
+    width: int,
+    ptr: np.ndarray,
+    alive: np.ndarray,
+    pick_repo: np.ndarray,
+    max_window: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """`_next_valid` for one pick per repository (the default), on flattened candidate rows of
+    `width` (each padded with `max_window` × -1) and their repositories. `alive[i]`: issue i
+    may still be given (`alive[-1]` is False for the padding). One candidate per member first,
+    then windows twice as wide for the members still searching."""
+    found_m: list[np.ndarray] = []
+    found_i: list[np.ndarray] = []
+    window = 1
+    held_any = (pick_repo >= 0).any(axis=0)  # slots with a repository to rule out
+    while todo.size:
+        flat = (todo * width + ptr[todo])[:, None] + np.arange(window)  # [n, W]
+        issue = flat_issue[flat]
+        valid = alive[issue]
+        if held_any.any():
+            repo = flat_repo[flat]
+            held = pick_repo[todo]
+            for slot in np.nonzero(held_any)[0]:  # holding the issue = holding its repository
+                valid &= repo != held[:, slot : slot + 1]
+        stop = valid | (issue < 0)  # candidates are packed: -1 ends the list
+        has_stop = stop.any(axis=1)
+        first = np.argmax(stop, axis=1)
+        rows = np.arange(todo.size)
+        hit = has_stop & valid[rows, first]
+        found_m.append(todo[hit])
+        found_i.append(issue[rows[hit], first[hit]])
+        ptr[todo[hit]] += first[hit]
+        ptr[todo[has_stop & ~hit]] = width  # the list is exhausted
+        more = ~has_stop
+        ptr[todo[more]] += window
+        todo = todo[more]
+        window = min(2 * window, max_window)
+    return np.concatenate(found_m), np.concatenate(found_i)
 
 
 def _next_valid(
@@ -175,29 +270,48 @@ def _next_valid(
     issue_repo: np.ndarray,
     max_per_repo: int,
     limited: bool,
+    max_window: int = 64,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Advance each member's pointer to their next valid candidate; (members, issues) found."""
+    """Advance each member's pointer to their next valid candidate; (members, issues) found.
+
+    Looks at one candidate per member first, then at windows twice as wide each pass for the
+    members still searching (validity does not change while pointers move: capacity and
+    holdings change only when proposals are accepted)."""
     k = cand_issue.shape[1]
     todo = members
     found_m: list[np.ndarray] = []
     found_i: list[np.ndarray] = []
+    window = 1
     while todo.size:
-        issue = cand_issue[todo, ptr[todo]]
+        steps = np.arange(window)
+        pos = ptr[todo][:, None] + steps  # [n, W]
+        inside = pos < k
+        issue = np.where(inside, cand_issue[todo[:, None], np.minimum(pos, k - 1)], -1)
         safe = np.maximum(issue, 0)
         valid = issue >= 0
         if limited:
             valid &= cap[safe] > 0
-        same_repo = pick_repo[todo] == issue_repo[safe][:, None]
+        same_repo = pick_repo[todo][:, None, :] == issue_repo[safe][:, :, None]  # [n, W, n]
         if max_per_repo == 1:  # one per repository also rules out holding the issue already
-            valid &= ~same_repo.any(axis=1)
+            valid &= ~same_repo.any(axis=2)
         else:
-            valid &= ~(picks[todo] == issue[:, None]).any(axis=1)
-            valid &= same_repo.sum(axis=1) < max_per_repo
-        found_m.append(todo[valid])
-        found_i.append(issue[valid])
-        ended = issue < 0  # candidates are packed: -1 means the list is exhausted
-        stuck = todo[~valid & ~ended]
-        ptr[todo[ended]] = k
-        ptr[stuck] += 1
-        todo = stuck[ptr[stuck] < k]
+            valid &= ~(picks[todo][:, None, :] == issue[:, :, None]).any(axis=2)
+            valid &= same_repo.sum(axis=2) < max_per_repo
+        # candidates are packed: the first -1 (or the end of the list) ends a member's search
+        ended = issue < 0
+        stop = valid | ended
+        has_stop = stop.any(axis=1)
+        first = np.argmax(stop, axis=1)
+        rows = np.arange(todo.size)
+        hit = has_stop & valid[rows, first]
+        found_m.append(todo[hit])
+        found_i.append(issue[rows[hit], first[hit]])
+        ptr[todo[hit]] += first[hit]
+        done = has_stop & ~hit  # reached the end of the list
+        ptr[todo[done]] = k
+        more = ~has_stop
+        ptr[todo[more]] += window
+        todo = todo[more]
+        todo = todo[ptr[todo] < k]
+        window = min(2 * window, max_window)
     return np.concatenate(found_m), np.concatenate(found_i)

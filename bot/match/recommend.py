@@ -21,9 +21,8 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from bot.config import Settings
-from bot.core.availability import Policy, Viewer, viewer_exclusions
+from bot.core.availability import PairRule, Policy, Reason, Viewer, viewer_exclusions
 from bot.core.vocabulary import FeedbackKind
-from bot.match import approachability_adapter
 from bot.match.eligibility import (
     MEMBER_REASONS,
     EligibilityStats,
@@ -34,7 +33,8 @@ from bot.match.eligibility import (
     pair_keys,
 )
 from bot.match.explain import explain
-from bot.match.issues import IssueTable, load_issue_table
+from bot.match.inputs import RankInputs, rank_inputs
+from bot.match.issues import IssueTable
 from bot.match.profile import MemberProfile, profile_from_member
 from bot.match.ranking import pick_issues
 from bot.match.recommendation import Recommendation
@@ -99,24 +99,21 @@ def rank_profiles(
 ) -> RankResult:
     """Rank issues for any profiles (stored members or hypothetical ones, member_id None)."""
     started = time.perf_counter()
-    space = TermSpace(get_taxonomy())
-    table = load_issue_table(session, settings, space)
+    inputs = rank_inputs(session, settings, now)
+    space, table = inputs.space, inputs.table
     stats = EligibilityStats()
     codes = issue_reason_codes(table, settings, now)
     count_issue_reasons(codes, stats)
-    closed = session.exec(
-        select(func.count()).select_from(Issue).where(col(Issue.state) != "open")
-    ).one()
-    stats.issues_total += int(closed)
-    stats.issue_reasons["closed"] += int(closed)
+    stats.issues_total += inputs.closed
+    stats.issue_reasons["closed"] += inputs.closed
 
-    approachability_adapter.refresh(session, table, codes == 0, now)
+    inputs.refresh_scores(session, codes == 0, now)
     factors = issue_factors(table, now)
     allowed = level_allowed(table) & (codes == 0)[None, :]
     issue_value = np.where(allowed, factors.total[None, :], 0).astype(np.float32)
 
     members, sent_keys, hidden = member_arrays(
-        session, profiles, table, space, Policy.at(settings, now)
+        session, profiles, table, space, Policy.at(settings, now), inputs
     )
     stats.pair_reasons.update(_pair_counts(members, sent_keys, hidden, allowed, table))
     mset = settings.match
@@ -158,10 +155,11 @@ def member_arrays(
     table: IssueTable,
     space: TermSpace,
     policy: Policy,
+    inputs: RankInputs | None = None,
 ) -> tuple[MemberArrays, np.ndarray, dict[str, np.ndarray]]:
     """Member-side matrices (stack weights, level, feedback, pairs never to show), the keys of
     the pairs excluded because they were already sent, and per viewer rule of the availability
-    module the keys of the pairs it hides."""
+    module the keys of the pairs it hides (per-workspace reports from `inputs` when given)."""
     taxonomy = space.taxonomy
     weights = [profile.weights(taxonomy) for profile in profiles]
     row_of = {p.member_id: i for i, p in enumerate(profiles) if p.member_id is not None}
@@ -188,7 +186,9 @@ def member_arrays(
         )
     ]
     hidden_pairs: dict[str, list[tuple[int, int]]] = defaultdict(list)
-    for (member_id, issue_id), reason in viewer_exclusions(session, viewers, policy).items():
+    overrides = {} if inputs is None else {Reason.REPORTED_IN_WORKSPACE: _workspace_pairs(inputs)}
+    exclusions = viewer_exclusions(session, viewers, policy, overrides)
+    for (member_id, issue_id), reason in exclusions.items():
         hidden_pairs[reason.value].append((row_of[member_id], issue_id))
     hidden: dict[str, np.ndarray] = {}
     for reason_name, pairs in hidden_pairs.items():
@@ -232,6 +232,19 @@ def member_arrays(
         excluded=pair_keys(rows[keep], cols[keep], table.size),
     )
     return arrays, sent_keys, hidden
+
+
+def _workspace_pairs(inputs: RankInputs) -> PairRule:
+    """The REPORTED_IN_WORKSPACE pairs from the cached per-workspace answer."""
+
+    def pairs(session: Any, viewers: Sequence[Viewer], policy: Policy) -> list[tuple[int, int]]:
+        out: list[tuple[int, int]] = []
+        for viewer in viewers:
+            hidden = inputs.hidden_in_workspace(session, viewer.team_id, policy)
+            out += [(viewer.member_id, int(i)) for i in hidden]
+        return out
+
+    return pairs
 
 
 def _member_rows(session: Session, query: Any, column: Any, ids: list[int]) -> list[Any]:

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
-from scipy import sparse
 
 from bot.match.issues import IssueTable
 
@@ -130,15 +129,33 @@ def fit_only(
     a = (wl / safe).astype(np.float32)[:, None]
     b = (wt / safe).astype(np.float32)[:, None]
     # min(x, 1) · a == min(x · a, a) for a >= 0: fold the weights into the small member matrices
-    # member rows hold a handful of terms: sparse × dense is several times cheaper than dense
-    fit = np.asarray(sparse.csr_matrix(lang * a) @ np.ascontiguousarray(repo_lang.T))
+    fit = (lang * a) @ repo_lang.T
     np.minimum(fit, a, out=fit)
-    part = np.asarray(sparse.csr_matrix(topic * b) @ np.ascontiguousarray(repo_topic.T))
+    part = (topic * b) @ repo_topic.T
     np.minimum(part, b, out=part)
     fit += part
     if (denom == 0).any():
         fit[denom == 0] = NO_STACK_FIT
     return fit
+
+
+def _distinct_fits(
+    weights: np.ndarray, repo_terms: np.ndarray, share: float, members: MemberArrays
+) -> tuple[np.ndarray, np.ndarray]:
+    """One part of `fit_only` (languages or topics) for each distinct member row:
+    (fits [D, R], row of each member [M]). Few distinct stacks, so this is a small product."""
+    wl = LANGUAGE_SHARE * (members.lang.max(axis=1, initial=0) > 0)
+    wt = (1 - LANGUAGE_SHARE) * (members.topic.max(axis=1, initial=0) > 0)
+    denom = wl + wt
+    mine = wl if share == LANGUAGE_SHARE else wt
+    weight = (mine / np.where(denom > 0, denom, 1.0)).astype(np.float32)[:, None]
+    keyed = np.concatenate([weights * weight, weight], axis=1)
+    row_of, first = distinct_rows(keyed)
+    distinct = keyed[first]
+    scaled, cap = distinct[:, :-1], distinct[:, -1:]
+    fits = scaled @ repo_terms.T
+    np.minimum(fits, cap, out=fits)
+    return fits.astype(np.float32), row_of.ravel()
 
 
 def feedback_factor(
@@ -218,9 +235,86 @@ def top_k_columns(values: np.ndarray, k: int) -> np.ndarray:
 class Candidates:
     """Each member's candidate issues, best first (-1 = none), with their scores."""
 
-    issue: np.ndarray  # int64 [M, K]
+    issue: np.ndarray  # int32 or int64 [M, K]
     score: np.ndarray  # float32 [M, K]
     off_stack: int = 0  # members whose stack matched no repository with an available issue
+    # members with the same group have identical rows (None: unknown)
+    group: np.ndarray | None = None
+
+
+def distinct_rows(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(group of each row [N], first row of each group [G] ascending) of equal rows, exactly
+    (the rows' bytes, compared as 64-bit words; groups numbered by their first row)."""
+    n = matrix.shape[0]
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    raw = np.ascontiguousarray(matrix).view(np.uint8).reshape(n, -1)
+    pad = (-raw.shape[1]) % 8
+    if pad:
+        raw = np.concatenate([raw, np.zeros((n, pad), dtype=np.uint8)], axis=1)
+    words = raw.view(np.uint64)  # [N, W]
+    order = np.lexsort(words.T[::-1])  # stable: equal rows keep their order
+    ordered = words[order]
+    new = np.r_[True, (ordered[1:] != ordered[:-1]).any(axis=1)]
+    sorted_group = np.cumsum(new) - 1
+    first = order[new]  # the first row of each group (stable sort: the lowest index)
+    renumber = np.argsort(first)
+    rank = np.empty_like(renumber)
+    rank[renumber] = np.arange(renumber.size)
+    groups = np.empty(n, dtype=np.int64)
+    groups[order] = rank[sorted_group]
+    return groups, first[renumber].astype(np.int64)
+
+
+def member_groups(members: MemberArrays) -> tuple[np.ndarray, np.ndarray]:
+    """(group of each member [M], first member of each group [G]) over identical score inputs.
+
+    Members with the same stack weights and level and no feedback score every repository the
+    same, so candidates are computed once per group (communities share stacks). A member with
+    feedback is a group of their own. Pairs never to show are not part of the key: they are
+    removed per member afterwards.
+    """
+    m_total = members.size
+    r_rows = members.rejected[0]
+    with_feedback = np.asarray(
+        members.rejected_topic.any(axis=1) | members.liked_topic.any(axis=1), dtype=bool
+    )
+    with_feedback[r_rows[(r_rows >= 0) & (r_rows < m_total)]] = True
+    own = np.where(with_feedback, np.arange(m_total) + 1, 0).astype(np.float64)
+    key = np.concatenate(
+        [
+            members.lang.astype(np.float64),
+            members.topic.astype(np.float64),
+            members.level[:, None].astype(np.float64),
+            own[:, None],
+        ],
+        axis=1,
+    )
+    return distinct_rows(key)
+
+
+def drop_excluded(
+    issue: np.ndarray, score: np.ndarray, excluded: np.ndarray, n_issues: int
+) -> np.ndarray:
+    """Remove the pairs `excluded` (sorted keys row * I + col) from ranked candidate rows, in
+    place; the rows stay packed (best first, -1 after the last candidate). Returns the rows
+    that changed."""
+    none = np.zeros(0, dtype=np.int64)
+    if not excluded.size or not issue.size:
+        return none
+    keys = np.arange(issue.shape[0])[:, None] * n_issues + np.maximum(issue, 0)
+    pos = np.searchsorted(excluded, keys).clip(0, excluded.size - 1)
+    hit = (excluded[pos] == keys) & (issue >= 0)
+    rows = np.nonzero(hit.any(axis=1))[0]
+    if not rows.size:
+        return none
+    sub_issue, sub_score = issue[rows], score[rows]
+    sub_issue[hit[rows]] = -1
+    sub_score[hit[rows]] = 0
+    order = np.argsort(sub_issue < 0, axis=1, kind="stable")
+    issue[rows] = np.take_along_axis(sub_issue, order, axis=1)
+    score[rows] = np.take_along_axis(sub_score, order, axis=1)
+    return rows
 
 
 def candidates(
@@ -232,7 +326,11 @@ def candidates(
     issues_per_repo: int,
     chunk_cells: int = 1_000_000,
 ) -> Candidates:
-    """Best candidate issues per member; `issue_value` is float32 [levels, I] (0 = not allowed)."""
+    """Best candidate issues per member; `issue_value` is float32 [levels, I] (0 = not allowed).
+
+    Computed once per group of members with identical score inputs (`member_groups`), then the
+    pairs never to show are removed per member.
+    """
     m_total, n_issues, n_repos = members.size, table.size, table.repo_lang.shape[0]
     if m_total == 0 or n_issues == 0 or n_repos == 0:
         k = min(repos_per_member, n_repos) * issues_per_repo
@@ -247,28 +345,55 @@ def candidates(
     per_repo = float(filled[filled > 0].mean()) if (filled > 0).any() else 1.0
     wanted = math.ceil(repos_per_member * issues_per_repo / 2 / per_repo)
     repos_per_member = min(max(repos_per_member, wanted), 4 * repos_per_member, n_repos)
-    k = repos_per_member * issues_per_repo
-    out_issue = np.full((m_total, k), -1, dtype=np.int64)
+    groups, first = member_groups(members)
+    reps = members.take(first, n_issues)
+    g_issue, g_score, g_off = _group_candidates(
+        reps, table, issue_value, tops, repos_per_member, chunk_cells
+    )
+    out_issue, out_score = g_issue[groups], g_score[groups]
+    changed = drop_excluded(out_issue, out_score, members.excluded, n_issues)
+    off_stack = int(g_off[groups].sum())
+    groups[changed] = first.size + np.arange(changed.size)  # rows of their own now
+    return Candidates(out_issue, out_score, off_stack, groups)
+
+
+def _group_candidates(
+    members: MemberArrays,
+    table: IssueTable,
+    issue_value: np.ndarray,
+    tops: np.ndarray,
+    repos_per_member: int,
+    chunk_cells: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(issues, scores, off stack) per member of `members`, ignoring `members.excluded`."""
+    m_total, n_issues, n_repos = members.size, table.size, table.repo_lang.shape[0]
+    k = repos_per_member * tops.shape[2]
+    out_issue = np.full((m_total, k), -1, dtype=np.int32)  # half the traffic of int64
     out_score = np.zeros((m_total, k), dtype=np.float32)
+    off_stack = np.zeros(m_total, dtype=bool)
     best = np.where(
         tops[:, :, 0] >= 0,
         np.take_along_axis(issue_value, np.maximum(tops[:, :, 0], 0), axis=1),
         0,
-    )  # [levels, R]
+    ).astype(np.float32)  # [levels, R]
+    lang_fit, lang_of = _distinct_fits(members.lang, table.repo_lang, LANGUAGE_SHARE, members)
+    topic_fit, topic_of = _distinct_fits(
+        members.topic, table.repo_topic, 1 - LANGUAGE_SHARE, members
+    )
+    no_stack = np.asarray(~(members.lang.any(axis=1) | members.topic.any(axis=1)), dtype=bool)
     step = max(1, chunk_cells // n_repos)
-    off_stack = 0
     for start in range(0, m_total, step):
         rows = slice(start, min(start + step, m_total))
-        member_repo = fit_only(
-            members.lang[rows], members.topic[rows], table.repo_lang, table.repo_topic
-        )
+        member_repo = lang_fit[lang_of[rows]]  # `fit_only` of these rows, from distinct parts
+        member_repo += topic_fit[topic_of[rows]]
+        member_repo[no_stack[rows]] = NO_STACK_FIT
         feedback = feedback_factor(members, rows, table.repo_topic)
         if feedback is not None:
             member_repo *= feedback
         level = members.level[rows]
         repo_score = best[level]  # a fresh [m, R] array (fancy indexing copies)
         repo_score *= member_repo
-        off_stack += int((repo_score.max(axis=1) <= 0).sum())
+        off_stack[rows] = repo_score.max(axis=1) <= 0
         sel = top_k_columns(repo_score, repos_per_member)  # [m, Kr]
         cand = tops[level[:, None], sel]  # [m, Kr, J]
         m_idx = np.arange(sel.shape[0])[:, None]
@@ -277,18 +402,15 @@ def candidates(
         )
         cand = cand.reshape(len(level), -1)
         score = score.reshape(len(level), -1).astype(np.float32)
-        if members.excluded.size:
-            keys = np.arange(rows.start, rows.stop)[:, None] * n_issues + np.maximum(cand, 0)
-            pos = np.searchsorted(members.excluded, keys).clip(0, members.excluded.size - 1)
-            score[members.excluded[pos] == keys] = 0
         score[cand < 0] = 0
         # best first; equal scores (at 1e-6) by lower issue index; no candidate (-1) last
         key = np.floor(score.astype(np.float64) * QUANTUM).astype(np.int64) * (n_issues + 1)
         key += n_issues - np.where(cand < 0, n_issues, cand)
-        order = np.argsort(-key, axis=1, kind="stable")
+        # keys are distinct within a row except for score 0 (all of those become -1)
+        order = np.argsort(-key, axis=1)
         cand = np.take_along_axis(cand, order, axis=1)
         score = np.take_along_axis(score, order, axis=1)
         cand[score <= 0] = -1
         out_issue[rows, : cand.shape[1]] = cand
         out_score[rows, : score.shape[1]] = score
-    return Candidates(out_issue, out_score, off_stack)
+    return out_issue, out_score, off_stack

@@ -38,14 +38,47 @@ class TermSpace:
 
     @staticmethod
     def _matrix(rows: Sequence[Mapping[str, float]], index: Mapping[str, int]) -> np.ndarray:
+        if len(rows) <= 1:  # explain() asks for one row per pick
+            return TermSpace._distinct_matrix(rows, index)
+        # members share stacks: build each distinct row once
+        seen: dict[tuple[tuple[str, float], ...], int] = {}
+        which = np.fromiter(
+            (seen.setdefault(tuple(row.items()), len(seen)) for row in rows),
+            dtype=np.int64,
+            count=len(rows),
+        )
+        if len(seen) < len(rows):
+            return TermSpace._distinct_matrix([dict(k) for k in seen], index)[which]
+        return TermSpace._distinct_matrix(rows, index)
+
+    @staticmethod
+    def _distinct_matrix(
+        rows: Sequence[Mapping[str, float]], index: Mapping[str, int]
+    ) -> np.ndarray:
         out = np.zeros((len(rows), len(index)), dtype=np.float32)
-        cells = [
-            (i, j, weight)
-            for i, row in enumerate(rows)
-            for term, weight in row.items()
-            if (j := index.get(term)) is not None
-        ]
-        if cells:
-            r, c, v = zip(*cells, strict=True)
-            out[np.asarray(r), np.asarray(c)] = np.asarray(v, dtype=np.float32)
+        counts = np.fromiter((len(row) for row in rows), dtype=np.int64, count=len(rows))
+        total = int(counts.sum())
+        if not total:
+            return out
+        cols = np.fromiter(
+            (index.get(term, -1) for row in rows for term in row), dtype=np.int64, count=total
+        )
+        weights = np.fromiter(
+            (w for row in rows for w in row.values()), dtype=np.float32, count=total
+        )
+        r = np.repeat(np.arange(len(rows)), counts)
+        known = cols >= 0  # unknown terms ignored
+        out[r[known], cols[known]] = weights[known]
         return out
+
+
+_SPACES: dict[int, tuple[Taxonomy, TermSpace]] = {}
+
+
+def term_space(taxonomy: Taxonomy) -> TermSpace:
+    """The TermSpace of `taxonomy`, built once per taxonomy object (explain() runs per pick)."""
+    found = _SPACES.get(id(taxonomy))
+    if found is None or found[0] is not taxonomy:
+        found = (taxonomy, TermSpace(taxonomy))
+        _SPACES[id(taxonomy)] = found
+    return found[1]

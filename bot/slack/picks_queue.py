@@ -31,12 +31,15 @@ ERROR_REPLY = "Sorry, I couldn't compute picks just now. Please try again in a m
 
 @dataclass
 class PicksRequest:
-    """One member asking for `n` picks; `done` sends the reply."""
+    """One member asking for `n` picks; `done` sends the reply; `after` (optional) runs once
+    every reply of the batch is sent (e.g. refreshing the App Home), so no member's picks wait
+    for another member's follow-up work."""
 
     team_id: str
     user_id: str
     n: int
     done: Callable[[Reply], None]
+    after: Callable[[], None] | None = None
 
 
 @dataclass(eq=False)  # compared and hashed by identity: one queue per app
@@ -85,6 +88,13 @@ class PicksQueue:
                 request.done(reply)
             except Exception:  # one member's failed reply must not stop the others'
                 log.exception("sending picks failed")
+        for request in batch:
+            if request.after is None:
+                continue
+            try:
+                request.after()
+            except Exception:
+                log.exception("after sending picks failed")
 
     def _compute(self, batch: list[PicksRequest]) -> list[Reply]:
         now = self.clock()  # one clock reading per batch of requests

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 
 from slack_bolt import App
@@ -11,6 +12,7 @@ from slack_sdk import WebClient
 from sqlalchemy.engine import Engine
 
 from bot.config.settings import Settings
+from bot.core.clock import utc_clock
 from bot.slack.app import build_app, check_settings, stop_app
 from bot.slack.http import SlackHTTPServer
 
@@ -40,10 +42,22 @@ class SlackRunner:
         stop_app(self.app)
 
 
+def warm_picks(settings: Settings, engine: Engine) -> threading.Thread:
+    """Load the ranker's inputs in the background, so the first `/matchmaker picks` is fast."""
+    from bot.match.inputs import warm
+
+    thread = threading.Thread(
+        target=warm, args=(engine, settings, utc_clock()), name="picks-warm", daemon=True
+    )
+    thread.start()
+    return thread
+
+
 def start_slack(settings: Settings, engine: Engine, client: WebClient | None = None) -> SlackRunner:
     """Build the app and start it in the background (raises ConfigError when misconfigured)."""
     check_settings(settings)
     app = build_app(settings, engine, client)
+    warm_picks(settings, engine)
     if settings.slack_mode == "http":
         assert settings.slack_signing_secret is not None  # check_settings made sure
         server = SlackHTTPServer(

@@ -26,7 +26,13 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
 
 
 def make_engine(url: str) -> Engine:
-    """Create an engine for `url`; SQLite files get their directory, WAL and a busy timeout."""
+    """Create an engine for `url`; SQLite files get their directory, WAL and a busy timeout.
+
+    Sessions then bump the ranker's input generations with their writes (bot/core/generation).
+    """
+    from bot.core.generation import watch_writes
+
+    watch_writes()
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from bot.store.types import UTCDateTime
@@ -578,3 +578,16 @@ class CelebratePrefs(SQLModel, table=True):
     member_id: int = Field(foreign_key="member.id", unique=True, index=True)
     enabled: bool = False
     updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class RankGeneration(SQLModel, table=True):
+    """A counter per kind of ranker input, bumped by every transaction that changes it (issue 18).
+
+    Processes keep the ranked inputs in memory while the counters they loaded them at are
+    unchanged (bot/core/generation.py), so every replica sees a crawl's or a report's writes.
+    """
+
+    __tablename__ = "rank_generation"
+
+    name: str = Field(primary_key=True, max_length=40)  # "issues" | "reports"
+    value: int = Field(default=0, sa_type=BigInteger)

@@ -198,7 +198,7 @@ def test_image_steps_install_from_the_lock_and_serve_health_until_sigterm(tmp_pa
         [
             str(venv_python),
             "-c",
-            "import bot.cli.app, bot.match.approachability, scipy, numpy, aiohttp.web",
+            "import bot.cli.app, bot.match.approachability, bot.match.scoring, numpy, aiohttp.web",
         ],
         cwd=app,
         capture_output=True,
@@ -206,7 +206,7 @@ def test_image_steps_install_from_the_lock_and_serve_health_until_sigterm(tmp_pa
     )
     assert imports.returncode == 0, imports.stderr[-2000:]
     # aiohttp is a runtime dependency (the HTTP server); graphql-core stays fakes-only
-    for module in ("pytest", "mypy", "yaml", "graphql", "sklearn"):  # dev, fakes, train
+    for module in ("pytest", "mypy", "yaml", "graphql", "sklearn", "scipy"):  # dev, fakes, train
         probe = subprocess.run([str(venv_python), "-c", f"import {module}"], capture_output=True)
         assert probe.returncode != 0, (
             f"{module} (a dev/fakes/train dependency) ended up in the image"

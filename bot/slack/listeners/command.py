@@ -44,10 +44,12 @@ def run_command(
 
         def send_picks(reply: Reply) -> None:
             respond(**reply.as_message())
+
+        def refresh_home() -> None:
             publish_home(deps, client, team_id, user_id)
 
         n = parsed.n or deps.settings.digest.picks
-        deps.picks.submit(PicksRequest(team_id, user_id, n, send_picks))
+        deps.picks.submit(PicksRequest(team_id, user_id, n, send_picks, refresh_home))
         return
 
     def followup(reply: Reply) -> None:
