@@ -37,6 +37,7 @@ class Target:
     etag: str | None = None
     rules_blobs: dict[str, str] | None = None  # path -> blob id the stored rules were read from
     rules: dict[str, Any] | None = None
+    pass_id: int | None = None  # the crawl pass that last handled it
 
 
 def load_targets(engine: Engine, repo: str | None = None) -> list[Target]:
@@ -67,6 +68,7 @@ def load_targets(engine: Engine, repo: str | None = None) -> list[Target]:
                 etag=row.etag,
                 rules_blobs=row.rules_blobs,
                 rules=row.rules,
+                pass_id=row.crawl_pass_id,
             )
             for row in rows
         ]
@@ -75,9 +77,10 @@ def load_targets(engine: Engine, repo: str | None = None) -> list[Target]:
 class CrawlStore:
     """Writes of one crawl run (no-ops when `dry_run`)."""
 
-    def __init__(self, engine: Engine, *, dry_run: bool) -> None:
+    def __init__(self, engine: Engine, *, dry_run: bool, pass_id: int | None = None) -> None:
         self.engine = engine
         self.dry_run = dry_run
+        self.pass_id = pass_id  # every repository written is marked handled by this pass
 
     def open_issue_numbers(self, target: Target) -> dict[int, str]:
         """number -> node id of the issues stored as open for this repository."""
@@ -114,6 +117,8 @@ class CrawlStore:
                     values = {k: v for k, v in values.items() if k != "node_id"}
             for key, value in values.items():
                 setattr(row, key, value)
+            if self.pass_id is not None:
+                row.crawl_pass_id = self.pass_id
             session.add(row)
 
     def save_issues(self, target: Target, issues: list[dict[str, Any]], now: datetime) -> None:
@@ -215,6 +220,8 @@ class CrawlStore:
             row.gone_reason = reason[:500]
             row.crawl_error = None
             row.crawled_at = now
+            if self.pass_id is not None:
+                row.crawl_pass_id = self.pass_id
             session.add(row)
 
     # Runs --------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 
 @dataclass
@@ -28,6 +29,10 @@ class CrawlReport:
     estimated_seconds: float | None = None  # REST search mode: expected duration
     stopped: str | None = None  # why the crawl stopped early (rate limit, budget)
     failures: dict[str, str] = field(default_factory=dict)
+    resume_at: datetime | None = None  # stopped by the budget: when it resets (next run)
+    pass_id: int | None = None  # the crawl pass this run worked on (None: one repo, dry run)
+    pass_done: int = 0  # repositories the pass has handled so far, over all its runs
+    pass_total: int = 0
 
     @property
     def status(self) -> str:

@@ -48,6 +48,7 @@ class Stats:
     search_requests: int = 0
     not_modified: int = 0
     points: int = 0
+    refused: int = 0  # GraphQL queries refused for the primary rate limit (RATE_LIMITED)
     by_path: Counter[str] = field(default_factory=Counter)
     queries: list[str] = field(default_factory=list)  # GraphQL query texts, in order
 
@@ -376,19 +377,30 @@ class _Handler(BaseHTTPRequestHandler):
         except (GraphQLError, GitHubGraphQLError) as exc:
             self._send(Reply(200, {"errors": [format_error(exc)]}), budget)
             return
-        if (fault and fault.kind == "graphql_rate_limited") or budget.remaining < points:
-            body = {
-                "errors": [
-                    {"type": "RATE_LIMITED", "message": "API rate limit exceeded for user ID 1."}
-                ]
-            }
+        with fake._lock:  # price and charge atomically: concurrent queries cannot overdraw
+            refused = (fault and fault.kind == "graphql_rate_limited") or budget.remaining < points
+            if not refused:
+                budget.used += points
+                fake.stats.points += points
+            else:
+                fake.stats.refused += 1
+        if refused:
+            # GitHub: status 200, an error, `x-ratelimit-remaining: 0`; the query is not run
+            # and costs nothing.
             if fault:
                 budget.reset = int(fake.clock()) + fault.retry_after
-            self._send(Reply(200, body), budget, fault)
+            body = {
+                "errors": [
+                    {
+                        "type": "RATE_LIMITED",
+                        "code": "graphql_rate_limit",
+                        "message": "API rate limit already exceeded for user ID 1.",
+                    }
+                ]
+            }
+            reply = Reply(200, body, headers={"X-RateLimit-Remaining": "0"})
+            self._send(reply, budget, fault, counted=False)
             return
-        with fake._lock:
-            budget.used += points
-            fake.stats.points += points
         rate = {
             "cost": points,
             "limit": budget.limit,
