@@ -191,4 +191,12 @@ def default_jobs(engine: Engine, settings: Settings, sender: Sender, stop: threa
         digest_tick=lambda: digest_job(engine, settings, sender, stop),
         cleanup=lambda: cleanup_job(engine),
         people=lambda: people_job(engine, settings, sender),
+        crawl_resume_at=lambda: crawl_resume_at(engine),
     )
+
+
+def crawl_resume_at(engine: Engine) -> datetime | None:
+    """When the unfinished crawl pass can go on (None: none is unfinished)."""
+    from bot.github.crawl_pass import pending_resume
+
+    return pending_resume(engine)
