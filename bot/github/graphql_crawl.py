@@ -239,6 +239,7 @@ class GraphQLCrawler(BaseCrawler):
             )
             for batch in batches
         ]
+        unchanged: list[Target] = []
         for batch, result in zip(batches, self._send_all(documents), strict=True):
             if self._deferred(result):
                 continue  # checked (and crawled) by the next run
@@ -252,11 +253,12 @@ class GraphQLCrawler(BaseCrawler):
                     continue
                 labels = target.beginner_labels or []
                 if fingerprint(node, labels, node.get("fp")) == target.fingerprint:
-                    self.report.repos_unchanged += 1
-                    self.report.repos_done += 1
-                    self.store.touch_repo(target, self.now)
+                    unchanged.append(target)
                 else:
                     changed.append((_activity(node), target))
+        self.store.touch_repos(unchanged, self.now)
+        self.report.repos_unchanged += len(unchanged)
+        self.report.repos_done += len(unchanged)
         self.progress(self.report)
         changed.sort(key=lambda pair: pair[0], reverse=True)  # stable: ties keep their order
         return [target for _, target in changed] + others

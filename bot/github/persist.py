@@ -199,7 +199,23 @@ class CrawlStore:
 
     def touch_repo(self, target: Target, now: datetime) -> None:
         """Record that an unchanged repository was checked at `now`."""
-        self.save_repo(target, {"crawled_at": now, "crawl_error": None})
+        self.touch_repos([target], now)
+
+    def touch_repos(self, targets: list[Target], now: datetime) -> None:
+        """Record that these unchanged repositories were checked at `now` (one statement)."""
+        if self.dry_run or not targets:
+            return
+        values: dict[str, Any] = {"crawled_at": now, "crawl_error": None}
+        if self.pass_id is not None:
+            values["crawl_pass_id"] = self.pass_id
+        ids = [t.id for t in targets]
+        with session_scope(self.engine) as session:
+            for start in range(0, len(ids), 500):  # bounded IN lists
+                session.execute(
+                    update(Repository)
+                    .where(Repository.id.in_(ids[start : start + 500]))  # type: ignore[union-attr]
+                    .values(**values)
+                )
 
     def fail_repo(self, target: Target, reason: str, now: datetime) -> None:
         """Remember the failure (retried next run); keep everything stored."""

@@ -504,3 +504,18 @@ def test_an_over_budget_query_is_refused_like_github_and_costs_nothing(
     assert fake.budget("graphql").remaining == 2 and fake.stats.refused == 1  # not charged
     again = gql(http, issue_labels_query(100))
     assert again["data"]["rateLimit"] == {"cost": 1, "remaining": 1}
+
+
+def test_graphql_secondary_limit_is_2000_queries_per_minute(
+    fake: FakeGitHub, http: httpx.Client
+) -> None:
+    fake.graphql_per_minute = 3  # the same rule as GitHub's 2,000, with fewer requests
+    minute = [1_800_000_000.0]
+    fake.clock = lambda: minute[0]
+    for _ in range(3):
+        assert "data" in gql(http, "{ rateLimit { cost } }")
+    refused = http.post("/graphql", json={"query": "{ rateLimit { cost } }"})
+    assert refused.status_code == 403 and refused.headers["Retry-After"] == "60"
+    assert "secondary rate limit" in refused.json()["message"]
+    minute[0] += 60
+    assert "data" in gql(http, "{ rateLimit { cost } }")

@@ -36,6 +36,9 @@ from bot.fakes.github.rest import Reply, RestApi, error, split_target
 AUTHENTICATED_LIMITS = {"core": 5000, "search": 30, "graphql": 5000}
 ANONYMOUS_LIMITS = {"core": 60, "search": 10, "graphql": 0}
 WINDOWS = {"core": 3600, "search": 60, "graphql": 3600}  # seconds: search is per minute
+# GitHub's secondary limit for the GraphQL endpoint: 2,000 points per minute, where a query
+# without mutations is 1 point (whatever its primary cost).
+GRAPHQL_QUERIES_PER_MINUTE = 2000
 
 
 @dataclass
@@ -90,6 +93,8 @@ class FakeGitHub:
         self.limits = {**AUTHENTICATED_LIMITS, **(limits or {})}
         self.anonymous_limits = {**ANONYMOUS_LIMITS, **(anonymous_limits or {})}
         self._budgets: dict[tuple[bool, str], Budget] = {}
+        self.graphql_per_minute = GRAPHQL_QUERIES_PER_MINUTE
+        self._minute: tuple[int, int] = (0, 0)  # (minute, GraphQL queries in it)
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -147,6 +152,14 @@ class FakeGitHub:
             if budget.reset <= self.clock():
                 budget.used, budget.reset = 0, int(self.clock()) + WINDOWS[resource]
             return budget
+
+    def secondary_limited(self) -> bool:
+        """Count one GraphQL query in the current minute; True past the secondary limit."""
+        with self._lock:
+            minute = int(self.clock() // 60)
+            count = self._minute[1] + 1 if self._minute[0] == minute else 1
+            self._minute = (minute, count)
+            return count > self.graphql_per_minute
 
     def reset_budgets(self) -> None:
         """Start every rate-limit bucket afresh (e.g. after changing `limits`)."""
@@ -363,6 +376,18 @@ class _Handler(BaseHTTPRequestHandler):
             if reply is not None:
                 self._send(reply, budget, fault)
                 return
+        if fake.secondary_limited():
+            reply = Reply(
+                403,
+                {
+                    "message": "You have exceeded a secondary rate limit. Please wait a few "
+                    "minutes before you try again.",
+                    "documentation_url": "https://docs.github.com/graphql/overview/rate-limits-and-query-limits-for-the-graphql-api",
+                },
+                headers={"Retry-After": "60"},
+            )
+            self._send(reply, budget, counted=False)
+            return
         try:
             request = json.loads(payload or b"{}")
             query = request["query"]
