@@ -17,7 +17,15 @@ Measured in one run against the in-process fake GitHub:
    extrapolated per request to the full naive request count (a full run would take minutes);
    the output says so.
 
+With `--repos N` it measures the budget instead, on N synthesised repositories spread over 5
+lists: the first crawl is run by the real scheduler's crawl job at a virtual `now`; each run
+stops before the hourly GraphQL budget runs out and plans a resume job at the budget's reset,
+which the bench runs at that job's time (no sleeping: the fake GitHub's clock is the same
+virtual time), until the pass is complete; then a re-crawl with nothing changed. It reports the
+points of every hour, the largest, and the re-crawl's points.
+
 Usage: uv run python bench/crawl_cost.py [--sample 8] [--latency 0.1] [--seed 7]
+       uv run python bench/crawl_cost.py --repos 5000
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ import logging
 import re
 import tempfile
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -40,9 +49,11 @@ from bot.config import load_settings
 from bot.fakes.catalog import add_to_catalog
 from bot.fakes.github import FakeGitHub
 from bot.fakes.github.demo_repos import DEMO_REPOS, SEED_LIST
-from bot.fakes.github.world import demo_world
+from bot.fakes.github.world import demo_world, synthetic_world
 from bot.github import queries
 from bot.github.crawl import crawl
+from bot.github.crawl_pass import pending_resume
+from bot.schedule.scheduler import CRAWL_JOB, CRAWL_RESUME_PREFIX, Jobs, build_scheduler
 from bot.store import migrate
 from bot.store.db import make_engine
 from bot.store.models import Issue, Reporter, Repository
@@ -117,13 +128,114 @@ def seed_catalog(db_path: Path) -> object:
     return engine
 
 
+class VirtualClock:
+    """The bench's `now`: the scheduler's job times, shared with the fake GitHub."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def epoch(self) -> float:
+        return self.now.timestamp()
+
+
+def budget_bench(repos: int, seed: int, max_runs: int = 48) -> dict[str, object]:
+    """First crawl of `repos` repositories over as many hourly runs as the budget needs (driven
+    by the scheduler's crawl and resume jobs), then a re-crawl with nothing changed."""
+    world, lists = synthetic_world(repos, seed=seed)
+    clock = VirtualClock(world.now)
+    with FakeGitHub(world, clock=clock.epoch) as fake, tempfile.TemporaryDirectory() as tmp:
+        settings = load_settings(github_api_url=fake.base_url, GITHUB_TOKEN="bench-token")
+        engine = make_engine(f"sqlite:///{Path(tmp) / 'scale.db'}")
+        migrate.upgrade(engine)
+        for i, names in enumerate(lists):
+            add_to_catalog(engine, names, list_url=f"https://example.invalid/list-{i}.md")
+        jobs = Jobs(
+            crawl=lambda: crawl(engine, settings, now=clock.now),
+            digest_tick=lambda: None,
+            cleanup=lambda: None,
+            crawl_resume_at=lambda: pending_resume(engine),
+        )
+        scheduler = build_scheduler(settings, jobs, run_digest_now=False, now=clock.now)
+        scheduler.start(paused=True)  # the bench runs the due job itself, at its time
+        hours: list[dict[str, object]] = []
+        started = time.perf_counter()
+        try:
+            job = scheduler.get_job(CRAWL_JOB)
+            while job is not None and len(hours) < max_runs:
+                if job.id != CRAWL_JOB:
+                    scheduler.remove_job(job.id)  # as APScheduler does with a one-off job
+                report = job.func()
+                bucket = fake.budget("graphql")
+                hours.append(
+                    {
+                        "at": clock.now.isoformat(),
+                        "points": report.points,
+                        "window_used": bucket.used,
+                        "left": bucket.remaining,
+                        "done": report.pass_done,
+                        "stopped": report.stopped,
+                    }
+                )
+                job = next(
+                    (j for j in scheduler.get_jobs() if j.id.startswith(CRAWL_RESUME_PREFIX)),
+                    None,
+                )
+                if job is not None:
+                    clock.now = job.next_run_time.astimezone(UTC)
+            first_wall_s = time.perf_counter() - started
+            completed = report.pass_done == report.pass_total == repos
+            clock.now += timedelta(hours=24)  # the next daily crawl: nothing changed
+            budget_limit = fake.limits["graphql"]
+            again = scheduler.get_job(CRAWL_JOB).func()
+            refused = fake.stats.refused  # over every run, re-crawl included
+        finally:
+            scheduler.shutdown(wait=False)
+        with Session(engine) as session:  # type: ignore[arg-type]
+            stored_open = session.exec(
+                select(func.count()).select_from(Issue).where(Issue.state == "open")
+            ).one()
+        engine.dispose()
+    per_hour = [int(h["window_used"]) for h in hours]  # type: ignore[call-overload]
+    for h in hours:
+        console.print(
+            f"{h['at']}: {h['points']} points (window {h['window_used']}, left {h['left']}), "
+            f"{h['done']}/{repos} done" + (f" - stopped: {h['stopped']}" if h["stopped"] else "")
+        )
+    console.print(
+        f"re-crawl: {again.points} points, {again.repos_unchanged} unchanged of {repos}; "
+        f"first crawl {sum(int(h['points']) for h in hours)} points over {len(hours)} runs"  # type: ignore[call-overload]
+    )
+    return {
+        "repos": repos,
+        "lists": len(lists),
+        "completed": completed,
+        "runs": len(hours),
+        "first_crawl_points": sum(int(h["points"]) for h in hours),  # type: ignore[call-overload]
+        "points_per_hour": per_hour,
+        "max_points_per_hour": max(per_hour),
+        "budget_per_hour": budget_limit,
+        "budget_share": settings.github.max_budget_share,
+        "budget_reserve": settings.github.budget_reserve,
+        "refused_queries": refused,
+        "issues_stored": stored_open,
+        "first_crawl_wall_s": round(first_wall_s, 1),
+        "recrawl_points": again.points,
+        "recrawl_requests": again.requests,
+        "recrawl_unchanged": again.repos_unchanged,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sample", type=int, default=8, help="repos timed for the naive wall")
     parser.add_argument("--latency", type=float, default=0.1, help="seconds added per request")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--repos", type=int, help="synthesise N repositories: budget per hour")
     args = parser.parse_args()
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    if args.repos:
+        print(json.dumps(budget_bench(args.repos, args.seed)))
+        return
 
     world = demo_world(seed=args.seed)
     repos = [full_name for full_name, *_ in DEMO_REPOS]

@@ -116,6 +116,9 @@ def crawl_finished(db_url: str) -> bool:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--timeout", type=float, default=300, help="seconds for crawl + digest")
+    parser.add_argument(
+        "--startup-allowance", type=float, default=20, help="seconds before the crawl minute"
+    )
     args = parser.parse_args()
 
     github = FakeGitHub(demo_world(), token=GITHUB_TOKEN)
@@ -126,7 +129,9 @@ def main() -> None:
     db_url = f"sqlite:///{workdir / 'data' / 'matchmaker.db'}"
 
     now = datetime.now(UTC)
-    crawl_at = (now + timedelta(seconds=20)).replace(second=0, microsecond=0) + timedelta(minutes=1)
+    # start-up takes 10-60 s (more on a loaded machine): the crawl must come after the scheduler
+    lead = timedelta(seconds=args.startup_allowance)
+    crawl_at = (now + lead).replace(second=0, microsecond=0) + timedelta(minutes=1)
     digest_at = crawl_at + timedelta(minutes=1)
     members = seed_members(db_url, digest_at)
     port = free_port()

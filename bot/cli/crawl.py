@@ -101,6 +101,10 @@ def summary_table(report: CrawlReport) -> Table:
     ]
     if report.estimated_seconds is not None:
         rows.append(("estimated search time", f"{report.estimated_seconds / 60:.1f} min"))
+    if report.pass_id is not None:
+        rows.append(("crawl pass: repositories done", f"{report.pass_done} of {report.pass_total}"))
+    if report.resume_at is not None:
+        rows.append(("  resumes (budget resets)", f"{report.resume_at:%Y-%m-%d %H:%M} UTC"))
     for name, value in rows:
         table.add_row(name, value)
     return table

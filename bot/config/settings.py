@@ -124,6 +124,7 @@ class GitHubSettings(BaseModel):
     inactive_after_days: int = Field(default=365, gt=0)
     stale_assignment_days: int = Field(default=60, gt=0)
     max_budget_share: float = Field(default=0.5, gt=0, le=1)
+    budget_reserve: int = Field(default=200, ge=0)  # GraphQL points a crawl never spends
     recheck_after_hours: float = Field(default=6.0, ge=0)
     full_refresh_hours: float = Field(default=72.0, ge=0)  # re-crawl unchanged repos this often
     issues_per_page: int = Field(default=25, ge=1, le=100)  # GraphQL issues page size

@@ -7,8 +7,10 @@
   matches them) waits a minute. A wait longer than `max_wait`, or one that keeps recurring,
   raises `RateLimited` (a resumable stop), never a blind retry.
 * Budgets per resource and window: core and GraphQL are hourly, and one run spends at most
-  `budget_share` of them (`BudgetExhausted`); search is per minute, so an empty search window
-  is waited out until its reset.
+  `budget_share` of them and never the last `reserve` points (`BudgetExhausted`, raised before
+  the request is sent; queries in flight hold their estimate until GitHub prices them); search
+  is per minute, so an empty search window is waited out until its reset. What is left comes
+  from `GET /rate_limit` (free), the `X-RateLimit-*` headers and GraphQL's `rateLimit` field.
 * Conditional GETs: pass the stored ETag; a 304 costs nothing.
 """
 
@@ -19,6 +21,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -33,6 +36,7 @@ log = structlog.get_logger(__name__)
 RETRY_STATUSES = {500, 502, 503, 504}
 HOURLY = ("core", "graphql")  # budget_share applies to these; search resets every minute
 SECONDARY_MARKERS = ("secondary rate limit", "abuse detection")
+RATE_LIMIT_TYPES = ("RATE_LIMITED", "RATE_LIMIT")  # GraphQL error types of the primary limit
 
 
 class GitHubError(ServiceError):
@@ -103,6 +107,7 @@ class GitHubClient:
         token: str | None = None,
         *,
         budget_share: float = 1.0,
+        reserve: int = 0,
         max_wait: float = 900.0,
         max_attempts: int = 6,
         concurrency: int = 4,
@@ -127,6 +132,8 @@ class GitHubClient:
         )
         self.usage = Usage()
         self.budget_share = budget_share
+        self.reserve = reserve  # hourly points a run never spends (others' share, estimate slack)
+        self._in_flight: dict[str, int] = {}  # resource -> estimates of requests not yet priced
         self.max_wait = max_wait
         self.max_attempts = max_attempts
         self.backoff_base = backoff_base
@@ -171,19 +178,51 @@ class GitHubClient:
         if resource not in HOURLY:
             return max(0, remaining)
         share_left = int(limit * self.budget_share) - self.usage.spent.get(resource, 0)
-        return max(0, min(share_left, remaining))
+        left = min(share_left, remaining - self.reserve) - self._in_flight.get(resource, 0)
+        return max(0, left)
 
     def _check_budget(self, resource: str, cost: int) -> None:
-        allowance = self.allowance(resource)
-        if allowance is None or cost <= allowance:
-            return
+        with self._lock:
+            allowance = self.allowance(resource)
+            if allowance is None or cost <= allowance:
+                if resource == "graphql":  # held until GitHub prices the query
+                    self._in_flight[resource] = self._in_flight.get(resource, 0) + cost
+                return
         if resource not in HOURLY:  # the per-minute window refills soon: wait for it
             self._wait_for_window(resource)
             return
         raise BudgetExhausted(
             f"{resource}: {cost} more would exceed this run's share "
-            f"({self.budget_share:.0%}) of the hourly budget"
+            f"({self.budget_share:.0%}) of the hourly budget or its reserve of {self.reserve}"
         )
+
+    def _release(self, resource: str, cost: int) -> None:
+        with self._lock:
+            self._in_flight[resource] = max(0, self._in_flight.get(resource, 0) - cost)
+
+    def resets_at(self, resource: str) -> float | None:
+        """When `resource`'s window resets (epoch seconds, GitHub's word), if known."""
+        return self.usage.reset.get(resource)
+
+    def rate_limit(self) -> None:
+        """Read every resource's limit, remaining and reset from `GET /rate_limit`, which
+        GitHub does not count against any limit; a failure leaves the budget unknown."""
+        try:
+            response = self.http.get("/rate_limit")
+            resources = response.json().get("resources") or {} if response.is_success else {}
+        except (httpx.HTTPError, ValueError) as exc:
+            log.info("github.rate_limit_unknown", error=str(exc)[:200])
+            return
+        with self._lock:
+            self.usage.requests += 1
+            for name, values in resources.items():
+                for key, target in (
+                    ("remaining", self.usage.remaining),
+                    ("limit", self.usage.limit),
+                    ("reset", self.usage.reset),
+                ):
+                    if isinstance(values.get(key), int):
+                        target[name] = values[key]
 
     def _wait_for_window(self, resource: str) -> None:
         reset = self.usage.reset.get(resource)
@@ -200,13 +239,15 @@ class GitHubClient:
         resource = headers.get("X-RateLimit-Resource", fallback_resource)
         with self._lock:
             self.usage.requests += 1
-            for key, target in (
-                ("X-RateLimit-Remaining", self.usage.remaining),
-                ("X-RateLimit-Limit", self.usage.limit),
-                ("X-RateLimit-Reset", self.usage.reset),
-            ):
-                if headers.get(key, "").isdigit():
-                    target[resource] = int(headers[key])
+            if headers.get("X-RateLimit-Limit", "").isdigit():
+                self.usage.limit[resource] = int(headers["X-RateLimit-Limit"])
+            if headers.get("X-RateLimit-Remaining", "").isdigit():
+                reset = headers.get("X-RateLimit-Reset", "")
+                self._set_remaining(
+                    resource,
+                    int(headers["X-RateLimit-Remaining"]),
+                    int(reset) if reset.isdigit() else None,
+                )
             if response.status_code == 304:
                 self.usage.not_modified += 1
             elif resource != "graphql" and response.status_code < 500:
@@ -316,6 +357,14 @@ class GitHubClient:
     ) -> GraphQLResult:
         """POST a GraphQL query; returns partial data with errors (never raises for those)."""
         self._check_budget("graphql", estimate)
+        try:
+            return self._graphql(query, variables, estimate)
+        finally:
+            self._release("graphql", estimate)
+
+    def _graphql(
+        self, query: str, variables: dict[str, Any] | None, estimate: int
+    ) -> GraphQLResult:
         payload = {"query": query, "variables": variables or {}}
         for _ in range(self.max_attempts):
             response = self._call(lambda: self.http.post("/graphql", json=payload), "graphql")
@@ -323,18 +372,44 @@ class GitHubClient:
                 raise GitHubError(f"GraphQL: HTTP {response.status_code} {_message(response)}")
             body = response.json()
             errors = body.get("errors") or []
-            if any(e.get("type") == "RATE_LIMITED" for e in errors):
+            if any(e.get("type") in RATE_LIMIT_TYPES for e in errors):
                 try:
                     self._wait_for_reset(response.headers.get("X-RateLimit-Reset"), "RATE_LIMITED")
                 except _Retry as retry:
                     self._sleep(retry.delay or 0)
                     continue
-            cost = ((body.get("data") or {}).get("rateLimit") or {}).get("cost", estimate)
+            rate = (body.get("data") or {}).get("rateLimit") or {}
+            cost = rate.get("cost", estimate)
             with self._lock:
                 self.usage.points += cost
                 self.usage.spent["graphql"] = self.usage.spent.get("graphql", 0) + cost
+                self._note_rate(rate)
             return GraphQLResult(body.get("data") or {}, errors)
         raise RateLimited("GraphQL RATE_LIMITED after waiting for the reset")
+
+    def _note_rate(self, rate: dict[str, Any]) -> None:
+        """Take GraphQL's `rateLimit { remaining limit resetAt }` of a response."""
+        if isinstance(rate.get("limit"), int):
+            self.usage.limit["graphql"] = rate["limit"]
+        reset: int | None = None
+        try:
+            when = datetime.fromisoformat(str(rate.get("resetAt")).replace("Z", "+00:00"))
+            reset = int(when.timestamp())
+        except ValueError:
+            pass
+        if isinstance(rate.get("remaining"), int):
+            self._set_remaining("graphql", rate["remaining"], reset)
+
+    def _set_remaining(self, resource: str, remaining: int, reset: int | None) -> None:
+        """Within one window the lowest remaining wins (concurrent responses arrive out of
+        order); a later reset time starts a new window. Call with the lock held."""
+        known_reset = self.usage.reset.get(resource)
+        if reset is not None and (known_reset is None or reset > known_reset):
+            self.usage.reset[resource] = reset
+            self.usage.remaining[resource] = remaining
+            return
+        known = self.usage.remaining.get(resource)
+        self.usage.remaining[resource] = remaining if known is None else min(known, remaining)
 
 
 def _server_time(response: httpx.Response) -> float | None:

@@ -2,7 +2,14 @@
 
 0. Change check (re-crawls only): a 1–2 request-per-repository query whose fingerprint
    (push/update times, label count, count and latest update of beginner-labelled issues) is
-   compared with the stored one; unchanged repositories are skipped.
+   compared with the stored one; unchanged repositories are skipped (no issue query at all),
+   changed ones are crawled first (most recent activity first), then new and due ones.
+
+Steps 1–3 run in waves of at most `WAVE` repositories, each sized to what is left of the
+budget (`GitHubClient.allowance`: the run's share, less the reserve and the queries in flight)
+and saved before the next starts. When the next wave does not fit, or GitHub's budget ends
+early, the run stops (`BudgetExhausted` / `RateLimited`) with every finished repository saved;
+the crawl pass (`crawl_pass`) resumes with the rest.
 1. Metadata of changed/new repositories (archived, languages, topics, labels, CONTRIBUTING, …),
    from which each repository's beginner labels are learned.
    The text of the CONTRIBUTING guide and README is fetched by blob id only when a blob id
@@ -55,6 +62,8 @@ from bot.logs import in_current_context
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
 MAX_ALIASES = 100
+WAVE = 100  # repositories per wave: metadata, rules, issues, reporters, then saved
+WAVE_REPORTERS = 2  # new issue authors expected per repository (estimate of step 3)
 BLOB_REPOS = 20  # repositories per file-text query (bounds the response size, not the points)
 REPORTER_MAX_AGE = timedelta(days=28)
 
@@ -98,33 +107,78 @@ class GraphQLCrawler(BaseCrawler):
         self.ceiling = gh.max_query_points * 100  # in GitHub "requests"
         self.per_page = gh.issues_per_page
         self.pool = ThreadPoolExecutor(max_workers=gh.concurrency, thread_name_prefix="crawl")
+        self.stop: GitHubError | None = None  # set by the first budget / rate-limit refusal
 
     # Driver ------------------------------------------------------------------------------------
 
     def run(self, targets: list[Target]) -> None:
+        """Crawl `targets`; raises `BudgetExhausted` / `RateLimited` after saving what is done
+        when the budget stops the run early."""
         try:
-            changed = self._changed(targets)
-            states = self._metadata(changed)
-            self._rules(states)
-            self._issues(states)
-            self._reporters(states)
+            pending = self._changed(targets)
+            while pending and self.stop is None:
+                size = self._wave_size(len(pending))
+                wave, pending = pending[:size], pending[size:]
+                states = self._metadata(wave)
+                self._rules(states)
+                self._issues(states)
+                self._reporters(states)
         finally:
             self.pool.shutdown(wait=True)
+        if self.stop is not None:
+            raise self.stop
+
+    def wave_cost(self, size: int) -> int:
+        """Estimated points of a wave of `size` new repositories (first issue page each, one
+        point per query for rounding)."""
+        first_page = queries.issues_cost(queries.IssuePage("", []), self.per_page)
+        issue_queries = -(-size * first_page // self.ceiling)
+        return (
+            queries.points_for(size * queries.META_REQUESTS)
+            + -(-size // BLOB_REPOS)
+            + queries.points_for(size * first_page)
+            + issue_queries
+            + queries.points_for(size * WAVE_REPORTERS * queries.REPORTER_REQUESTS)
+        )
+
+    def _wave_size(self, pending: int) -> int:
+        """The largest wave (≤ WAVE) whose estimate fits the allowance; stops the run when not
+        even one repository fits."""
+        allowance = self.client.allowance("graphql")
+        size = min(WAVE, pending)
+        if allowance is None:
+            return size
+        while size and self.wave_cost(size) > allowance:
+            size -= 1
+        if not size:
+            self.stop = BudgetExhausted(
+                f"graphql budget: {allowance} points left for this run (its share, less the "
+                f"reserve), the next repository needs about {self.wave_cost(1)}; "
+                f"{pending} repositories wait for the next run"
+            )
+        return size
 
     def _send_all(self, documents: list[tuple[str, int]]) -> list[GraphQLResult | Exception]:
-        """Send queries concurrently; each result is a GraphQLResult or the exception."""
+        """Send queries concurrently; each result is a GraphQLResult or the exception. After a
+        budget or rate-limit refusal nothing more is sent (those results are `self.stop`)."""
 
         def send(doc: tuple[str, int]) -> GraphQLResult | Exception:
+            if self.stop is not None:
+                return self.stop
             try:
-                return self.client.graphql(doc[0], estimate=max(1, round(doc[1] / 100)))
+                return self.client.graphql(doc[0], estimate=queries.points_for(doc[1]))
+            except (RateLimited, BudgetExhausted) as exc:
+                self.stop = self.stop or exc
+                return exc
             except GitHubError as exc:
                 return exc
 
-        results = list(self.pool.map(in_current_context(send), documents))  # keeps the run id
-        for result in results:
-            if isinstance(result, (RateLimited, BudgetExhausted)):
-                raise result  # stop the crawl; completed repositories are already saved
-        return results
+        return list(self.pool.map(in_current_context(send), documents))  # keeps the run id
+
+    @staticmethod
+    def _deferred(result: object) -> bool:
+        """A query not answered for budget reasons: its repositories wait for the next run."""
+        return isinstance(result, (RateLimited, BudgetExhausted))
 
     def _gone(self, target: Target, reason: str) -> None:
         log.warning("crawl.repo_gone", repo=target.full_name, reason=reason)
@@ -173,7 +227,8 @@ class GraphQLCrawler(BaseCrawler):
         if not checkable:
             return targets
         checkable_ids = {t.id for t in checkable}
-        changed = [t for t in targets if t.id not in checkable_ids]
+        others = [t for t in targets if t.id not in checkable_ids]  # new, failed, due
+        changed: list[tuple[str, Target]] = []  # (latest activity, target)
         batches = pack(
             checkable, lambda t: queries.fingerprint_cost(t.beginner_labels or []), self.ceiling
         )
@@ -184,24 +239,29 @@ class GraphQLCrawler(BaseCrawler):
             )
             for batch in batches
         ]
+        unchanged: list[Target] = []
         for batch, result in zip(batches, self._send_all(documents), strict=True):
+            if self._deferred(result):
+                continue  # checked (and crawled) by the next run
             if isinstance(result, Exception):
-                changed.extend(batch)  # could not check: crawl them
+                others.extend(batch)  # could not check: crawl them
                 continue
             for i, target in enumerate(batch):
                 node = result.data.get(f"r{i}")
                 if node is None:
-                    changed.append(target)
+                    others.append(target)
                     continue
                 labels = target.beginner_labels or []
                 if fingerprint(node, labels, node.get("fp")) == target.fingerprint:
-                    self.report.repos_unchanged += 1
-                    self.report.repos_done += 1
-                    self.store.touch_repo(target, self.now)
+                    unchanged.append(target)
                 else:
-                    changed.append(target)
+                    changed.append((_activity(node), target))
+        self.store.touch_repos(unchanged, self.now)
+        self.report.repos_unchanged += len(unchanged)
+        self.report.repos_done += len(unchanged)
         self.progress(self.report)
-        return changed
+        changed.sort(key=lambda pair: pair[0], reverse=True)  # stable: ties keep their order
+        return [target for _, target in changed] + others
 
     # Step 1: metadata --------------------------------------------------------------------------
 
@@ -217,6 +277,8 @@ class GraphQLCrawler(BaseCrawler):
             ]
             pending = []
             for batch, result in zip(batches, self._send_all(documents), strict=True):
+                if self._deferred(result):
+                    continue
                 if isinstance(result, Exception):
                     if len(batch) > 1:
                         pending.extend(batch)  # retry in smaller batches
@@ -298,6 +360,8 @@ class GraphQLCrawler(BaseCrawler):
             next_pages: list[queries.IssuePage] = []
             timed_out = False
             for batch, result in zip(batches, self._send_all(documents), strict=True):
+                if self._deferred(result):
+                    continue  # these repositories are not saved: the next run crawls them
                 if isinstance(result, Exception):
                     if len(batch) > 1:
                         timed_out = True
@@ -383,6 +447,8 @@ class GraphQLCrawler(BaseCrawler):
         }
         fresh = self.store.fresh_reporters(logins, self.now - REPORTER_MAX_AGE)
         wanted = sorted(logins - fresh)
+        if self.stop is not None:
+            return  # looked up when their repositories change
         per_query = max(1, min(MAX_ALIASES, self.ceiling // queries.REPORTER_REQUESTS))
         batches = [wanted[i : i + per_query] for i in range(0, len(wanted), per_query)]
         documents = [
@@ -434,3 +500,14 @@ class GraphQLCrawler(BaseCrawler):
                 values["crawled_at"] = self.now
                 self.report.issues_closed += values["state"] != "open"
                 self.store.update_issue(target, number, values)
+
+
+def _activity(node: dict[str, Any]) -> str:
+    """The latest activity the change check saw (ISO text sorts by time): the newest
+    beginner-issue update, push or repository update."""
+    latest = ((node.get("fp") or {}).get("nodes") or [{}])[0] or {}
+    return max(
+        str(latest.get("updatedAt") or ""),
+        str(node.get("pushedAt") or ""),
+        str(node.get("updatedAt") or ""),
+    )

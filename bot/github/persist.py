@@ -37,6 +37,7 @@ class Target:
     etag: str | None = None
     rules_blobs: dict[str, str] | None = None  # path -> blob id the stored rules were read from
     rules: dict[str, Any] | None = None
+    pass_id: int | None = None  # the crawl pass that last handled it
 
 
 def load_targets(engine: Engine, repo: str | None = None) -> list[Target]:
@@ -67,6 +68,7 @@ def load_targets(engine: Engine, repo: str | None = None) -> list[Target]:
                 etag=row.etag,
                 rules_blobs=row.rules_blobs,
                 rules=row.rules,
+                pass_id=row.crawl_pass_id,
             )
             for row in rows
         ]
@@ -75,9 +77,10 @@ def load_targets(engine: Engine, repo: str | None = None) -> list[Target]:
 class CrawlStore:
     """Writes of one crawl run (no-ops when `dry_run`)."""
 
-    def __init__(self, engine: Engine, *, dry_run: bool) -> None:
+    def __init__(self, engine: Engine, *, dry_run: bool, pass_id: int | None = None) -> None:
         self.engine = engine
         self.dry_run = dry_run
+        self.pass_id = pass_id  # every repository written is marked handled by this pass
 
     def open_issue_numbers(self, target: Target) -> dict[int, str]:
         """number -> node id of the issues stored as open for this repository."""
@@ -114,6 +117,8 @@ class CrawlStore:
                     values = {k: v for k, v in values.items() if k != "node_id"}
             for key, value in values.items():
                 setattr(row, key, value)
+            if self.pass_id is not None:
+                row.crawl_pass_id = self.pass_id
             session.add(row)
 
     def save_issues(self, target: Target, issues: list[dict[str, Any]], now: datetime) -> None:
@@ -194,7 +199,23 @@ class CrawlStore:
 
     def touch_repo(self, target: Target, now: datetime) -> None:
         """Record that an unchanged repository was checked at `now`."""
-        self.save_repo(target, {"crawled_at": now, "crawl_error": None})
+        self.touch_repos([target], now)
+
+    def touch_repos(self, targets: list[Target], now: datetime) -> None:
+        """Record that these unchanged repositories were checked at `now` (one statement)."""
+        if self.dry_run or not targets:
+            return
+        values: dict[str, Any] = {"crawled_at": now, "crawl_error": None}
+        if self.pass_id is not None:
+            values["crawl_pass_id"] = self.pass_id
+        ids = [t.id for t in targets]
+        with session_scope(self.engine) as session:
+            for start in range(0, len(ids), 500):  # bounded IN lists
+                session.execute(
+                    update(Repository)
+                    .where(Repository.id.in_(ids[start : start + 500]))  # type: ignore[union-attr]
+                    .values(**values)
+                )
 
     def fail_repo(self, target: Target, reason: str, now: datetime) -> None:
         """Remember the failure (retried next run); keep everything stored."""
@@ -215,6 +236,8 @@ class CrawlStore:
             row.gone_reason = reason[:500]
             row.crawl_error = None
             row.crawled_at = now
+            if self.pass_id is not None:
+                row.crawl_pass_id = self.pass_id
             session.add(row)
 
     # Runs --------------------------------------------------------------------------------------

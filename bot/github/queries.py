@@ -73,6 +73,12 @@ ISSUE_REQUESTS = 5  # labels, assignees, comments, closedBy, timeline per issue
 RATE = "rateLimit { cost remaining limit resetAt }"
 
 
+def points_for(requests: int) -> int:
+    """GitHub's points for a query of `requests`: / 100 rounded to the nearest whole number
+    (halves up), minimum 1."""
+    return max(1, (requests + 50) // 100)
+
+
 def literal(value: str) -> str:
     """A GraphQL string literal (JSON escaping is valid GraphQL escaping)."""
     return json.dumps(value)

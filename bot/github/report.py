@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 
 @dataclass
@@ -31,6 +32,10 @@ class CrawlReport:
     outcome_points: int = 0  # of `points`: spent following picks and merged PRs (issue 19)
     outcomes_changed: int = 0  # pick outcomes that moved forward
     merged_new: int = 0  # members' merged PRs first seen
+    resume_at: datetime | None = None  # stopped by the budget: when it resets (next run)
+    pass_id: int | None = None  # the crawl pass this run worked on (None: one repo, dry run)
+    pass_done: int = 0  # repositories the pass has handled so far, over all its runs
+    pass_total: int = 0
 
     @property
     def status(self) -> str:

@@ -2,7 +2,9 @@
 errors).
 
 Crawl and digest run inside `bot.logs.run_context`, so every log line carries their run id.
-The crawl's stages are imported when it runs: an idle `serve` does not hold PyGithub.
+`serve` runs the crawl job in a spawned child process (`crawl_job_in_child`): the crawl's
+modules (PyGithub for the stack inferences, the crawler, the list parser) and its peak heap
+never stay in the idle serving process.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import gc
+import multiprocessing
 import threading
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -29,12 +32,14 @@ from bot.deliver.intros import (
     slack_group_opener,
 )
 from bot.deliver.senders import Sender
-from bot.logs import run_context
+from bot.logs import configure_logging, run_context
 from bot.schedule.crawl_lock import CrawlRunning, exclusive_crawl
 from bot.schedule.scheduler import Jobs
-from bot.store.db import session_scope
+from bot.store.db import make_engine, session_scope
 
 if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+
     from bot.github.report import CrawlReport
 
 log = structlog.get_logger(__name__)
@@ -74,6 +79,39 @@ def crawl_job(
         return None
     finally:
         release_memory()
+
+
+def crawl_job_in_child(
+    engine: Engine, settings: Settings, *, now: datetime | None = None
+) -> CrawlReport | None:
+    """`crawl_job` in a spawned child process (threads are running here, so no fork); returns
+    its report (None when the child died or another crawl was running)."""
+    now = now or datetime.now(UTC)  # the job's one clock reading
+    spawn = multiprocessing.get_context("spawn")
+    receive, send = spawn.Pipe(duplex=False)
+    url = engine.url.render_as_string(hide_password=False)
+    child = spawn.Process(target=_crawl_child, args=(url, settings, now, send), name="crawl")
+    child.start()
+    send.close()
+    try:
+        report: CrawlReport | None = receive.recv()
+    except EOFError:  # killed, or crashed hard: the crawl pass resumes next time
+        report = None
+    child.join()
+    if child.exitcode:
+        log.error("crawl_process_failed", exit_code=child.exitcode)
+    return report
+
+
+def _crawl_child(url: str, settings: Settings, now: datetime, send: Connection) -> None:
+    """The child's side of `crawl_job_in_child`."""
+    configure_logging(settings)
+    engine = make_engine(url)
+    try:
+        send.send(crawl_job(engine, settings, now=now))
+    finally:
+        send.close()
+        engine.dispose()
 
 
 def refresh_approachability(
@@ -233,9 +271,17 @@ def people_job(
 def default_jobs(engine: Engine, settings: Settings, sender: Sender, stop: threading.Event) -> Jobs:
     """The production jobs bound to this engine, settings and sender."""
     return Jobs(
-        crawl=lambda: crawl_job(engine, settings),
+        crawl=lambda: crawl_job_in_child(engine, settings),
         digest_tick=lambda: digest_job(engine, settings, sender, stop),
         cleanup=lambda: cleanup_job(engine),
         people=lambda: people_job(engine, settings, sender),
         holds=lambda: holds_job(engine, settings, sender),
+        crawl_resume_at=lambda: crawl_resume_at(engine),
     )
+
+
+def crawl_resume_at(engine: Engine) -> datetime | None:
+    """When the unfinished crawl pass can go on (None: none is unfinished)."""
+    from bot.github.crawl_pass import pending_resume
+
+    return pending_resume(engine)

@@ -3,6 +3,9 @@
 - `crawl`: catalog sync + GitHub crawl at local HH:MM on the configured weekdays, with a
   `WallClockTrigger` (APScheduler 3's `CronTrigger` misfires around DST); a time inside a
   DST gap or overlap of `timezone` is refused with a `ScheduleError`;
+- `crawl_resume:<time>`: a crawl that stopped before the hourly GitHub budget ran out goes on
+  when the budget resets (its report's `resume_at`), and again, until its pass is done; a
+  process that starts with an unfinished pass plans the resume from the store at once;
 - `digest_tick`: every `schedule.digest_tick_minutes`, sends digests whose local time has come
   (and runs once right after this process becomes leader, so a takeover catches up at once);
 - `cleanup`: daily at `cleanup_hour`:30 (same trigger), expires ledger rows never sent;
@@ -22,16 +25,19 @@ of 1 s would silently drop a run that is a little late), `replace_existing=True`
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TypeAlias
 from zoneinfo import ZoneInfo
 
 import structlog
 from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import Engine
 
@@ -46,6 +52,8 @@ CRAWL_JOB, DIGEST_JOB, CLEANUP_JOB = "crawl", "digest_tick", "cleanup"
 PEOPLE_JOB = "people"
 HOLDS_JOB = "holds"
 HOLDS_EVERY_MINUTES = 30  # a nudge or an expiry is at most this late
+CRAWL_RESUME_PREFIX = "crawl_resume:"
+RESUME_MARGIN = timedelta(seconds=30)  # after GitHub's reset time, for clock skew
 
 
 @dataclass
@@ -57,6 +65,8 @@ class Jobs:
     cleanup: Callable[[], object]
     people: Callable[[], object] | None = None  # mentors/buddies/follow-ups (daily, UTC)
     holds: Callable[[], object] | None = None  # claim holds: expiry, releases, nudges
+    # when an unfinished crawl pass can go on (from the store), read once at scheduler start
+    crawl_resume_at: Callable[[], datetime | None] | None = None
 
 
 # The jobs, or a factory that builds them around the stop signal the service hands out.
@@ -89,8 +99,9 @@ def build_scheduler(
             "misfire_grace_time": schedule.misfire_grace_seconds,
         },
     )
+    crawl = CrawlResumer(scheduler, jobs.crawl)
     scheduler.add_job(
-        jobs.crawl,
+        crawl,
         WallClockTrigger(
             schedule.crawl_hour, schedule.crawl_minute, tz, weekdays(schedule.crawl_day_of_week)
         ),
@@ -98,6 +109,9 @@ def build_scheduler(
         name="catalog + GitHub crawl",
         replace_existing=True,
     )
+    pending = jobs.crawl_resume_at() if jobs.crawl_resume_at else None
+    if pending is not None:
+        crawl.plan(max(pending, now))
     first_tick = {"next_run_time": now} if run_digest_now else {}
     scheduler.add_job(
         jobs.digest_tick,
@@ -131,6 +145,37 @@ def build_scheduler(
             replace_existing=True,
         )
     return scheduler
+
+
+class CrawlResumer:
+    """The crawl job: runs the crawl, then plans a one-off resume at the report's `resume_at`
+    (a crawl pass stopped by its budget), replacing any resume planned before."""
+
+    def __init__(self, scheduler: BackgroundScheduler, crawl: Callable[[], object]) -> None:
+        self.scheduler = scheduler
+        self.crawl = crawl
+
+    def __call__(self) -> object:
+        report = self.crawl()
+        at = getattr(report, "resume_at", None)
+        if isinstance(at, datetime):
+            self.plan(at + RESUME_MARGIN)
+        return report
+
+    def plan(self, at: datetime) -> str:
+        """Schedule the resume at `at` (its job id names the time, so the scheduler removing
+        the resume job that just ran never removes the next one)."""
+        for job in self.scheduler.get_jobs():
+            if job.id.startswith(CRAWL_RESUME_PREFIX):
+                # the one that just ran may be gone already (removed by the scheduler)
+                with contextlib.suppress(JobLookupError):
+                    self.scheduler.remove_job(job.id)
+        job_id = f"{CRAWL_RESUME_PREFIX}{at.isoformat()}"
+        self.scheduler.add_job(
+            self, DateTrigger(run_date=at), id=job_id, name="resume the crawl pass"
+        )
+        log.info("crawl_resume_planned", at=str(at))
+        return job_id
 
 
 class SchedulerService:

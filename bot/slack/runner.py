@@ -1,10 +1,14 @@
-"""Run the Slack app in the configured mode: Socket Mode (default) or HTTP at /slack/events."""
+"""Run the Slack app in the configured mode: Socket Mode (default) or HTTP at /slack/events.
+
+The HTTP mode's server (aiohttp, ~20 MB resident) is imported only in HTTP mode.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -14,7 +18,9 @@ from sqlalchemy.engine import Engine
 from bot.config.settings import Settings
 from bot.core.clock import utc_clock
 from bot.slack.app import build_app, check_settings, stop_app
-from bot.slack.http import SlackHTTPServer
+
+if TYPE_CHECKING:
+    from bot.slack.http import SlackHTTPServer
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +65,8 @@ def start_slack(settings: Settings, engine: Engine, client: WebClient | None = N
     app = build_app(settings, engine, client)
     warm_picks(settings, engine)
     if settings.slack_mode == "http":
+        from bot.slack.http import SlackHTTPServer
+
         assert settings.slack_signing_secret is not None  # check_settings made sure
         server = SlackHTTPServer(
             app,

@@ -85,6 +85,9 @@ class Repository(SQLModel, table=True):
     # not fetched again
     rules: dict[str, Any] | None = json_column()
     rules_blobs: dict[str, str] | None = json_column()
+    # github (issue 18): the crawl pass (`crawl_pass.id`) that last handled this repository;
+    # a pass spread over several runs resumes with the repositories it has not handled yet
+    crawl_pass_id: int | None = Field(default=None, index=True)
 
 
 class Reporter(SQLModel, table=True):
@@ -591,3 +594,22 @@ class RankGeneration(SQLModel, table=True):
 
     name: str = Field(primary_key=True, max_length=40)  # "issues" | "reports"
     value: int = Field(default=0, sa_type=BigInteger)
+
+
+class CrawlPass(SQLModel, table=True):
+    """One GitHub crawl over the whole catalog, possibly spread over several runs: a run stops
+    before the hourly budget runs out and the next one resumes where it stopped (written by
+    github; the repositories it handled carry its id)."""
+
+    __tablename__ = "crawl_pass"
+
+    id: int | None = Field(default=None, primary_key=True)
+    started_at: datetime = Field(sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # None: unfinished
+    runs: int = 0  # crawl runs that worked on it
+    repos_total: int = 0  # catalog size when its last run started
+    repos_done: int = 0  # handled so far (crawled, unchanged, failed or gone)
+    points: int = 0  # GraphQL points spent by all its runs
+    stopped_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    stop_reason: str | None = Field(default=None, max_length=500)  # why its last run stopped
+    resume_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # budget resets

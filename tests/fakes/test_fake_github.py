@@ -441,3 +441,81 @@ def test_demo_world_serves_a_synthetic_awesome_list(http: httpx.Client) -> None:
     assert "## Databases" in text and "### Key-Value" in text
     assert "- [redis](https://github.com/redis/redis) (C) - " in text
     assert text.count("](https://github.com/") == 135
+
+
+# The GraphQL budget, as GitHub documents it ------------------------------------------------------
+
+
+def issue_labels_query(*sizes: int) -> str:
+    """One `repository` alias per size, each asking `size` issues with their labels:
+    1 + size requests per alias."""
+    parts = [
+        f'r{i}: repository(owner: "acme", name: "raftdb") {{ issues(first: {size}) '
+        "{ nodes { labels(first: 5) { nodes { name } } } } }"
+        for i, size in enumerate(sizes)
+    ]
+    return "{ " + " ".join(parts) + " rateLimit { cost remaining } }"
+
+
+@pytest.mark.parametrize(
+    ("sizes", "points"),
+    [((10,), 1), ((100,), 1), ((100, 47), 1), ((100, 48), 2), ((100, 100, 47), 3)],
+)
+def test_graphql_cost_rounds_to_the_nearest_point_halves_up(
+    http: httpx.Client, sizes: tuple[int, ...], points: int
+) -> None:
+    """11 requests -> 1 point (the minimum); 149 -> 1; 150 -> 2; 250 -> 3 (halves round up)."""
+    assert gql(http, issue_labels_query(*sizes))["data"]["rateLimit"]["cost"] == points
+
+
+def test_graphql_first_and_last_must_be_within_1_to_100(http: httpx.Client) -> None:
+    for bound in ("first: 0", "last: 0", "last: 101"):
+        repo = 'repository(owner: "acme", name: "raftdb")'
+        body = gql(http, f"{{ {repo} {{ issues({bound}) {{ totalCount }} }} }}")
+        assert body["errors"][0]["type"] in ("INVALID_PAGINATION", "EXCESSIVE_PAGINATION")
+        assert "data" not in body
+
+
+def test_graphql_node_limit_is_500000(http: httpx.Client) -> None:
+    within = issue_labels_query(*[100] * 49).replace("labels(first: 5)", "labels(first: 100)")
+    assert "data" in gql(http, within)  # 49 x (100 + 100 x 100) = 494,900 nodes
+    over = issue_labels_query(*[100] * 50).replace("labels(first: 5)", "labels(first: 100)")
+    assert gql(http, over)["errors"][0]["type"] == "MAX_NODE_LIMIT_EXCEEDED"  # 505,000
+
+
+def test_an_over_budget_query_is_refused_like_github_and_costs_nothing(
+    fake: FakeGitHub, http: httpx.Client
+) -> None:
+    fake.limits["graphql"] = 3
+    fake.reset_budgets()
+    first = gql(http, issue_labels_query(100))  # 101 requests: 1 point
+    assert first["data"]["rateLimit"] == {"cost": 1, "remaining": 2}
+    expensive = (
+        '{ repository(owner: "acme", name: "raftdb") { issues(first: 100) { nodes {'
+        " labels(first: 5) { nodes { name } } comments(first: 5) { totalCount }"
+        " assignees(first: 5) { totalCount } } } } }"
+    )  # 301 requests: 3 points, more than the 2 left
+    response = http.post("/graphql", json={"query": expensive})
+    assert response.status_code == 200  # GitHub: still 200, with an error
+    assert response.headers["X-RateLimit-Remaining"] == "0"
+    error = response.json()["errors"][0]
+    assert error["type"] == "RATE_LIMITED" and "rate limit" in error["message"]
+    assert "data" not in response.json()
+    assert fake.budget("graphql").remaining == 2 and fake.stats.refused == 1  # not charged
+    again = gql(http, issue_labels_query(100))
+    assert again["data"]["rateLimit"] == {"cost": 1, "remaining": 1}
+
+
+def test_graphql_secondary_limit_is_2000_queries_per_minute(
+    fake: FakeGitHub, http: httpx.Client
+) -> None:
+    fake.graphql_per_minute = 3  # the same rule as GitHub's 2,000, with fewer requests
+    minute = [1_800_000_000.0]
+    fake.clock = lambda: minute[0]
+    for _ in range(3):
+        assert "data" in gql(http, "{ rateLimit { cost } }")
+    refused = http.post("/graphql", json={"query": "{ rateLimit { cost } }"})
+    assert refused.status_code == 403 and refused.headers["Retry-After"] == "60"
+    assert "secondary rate limit" in refused.json()["message"]
+    minute[0] += 60
+    assert "data" in gql(http, "{ rateLimit { cost } }")

@@ -2,7 +2,8 @@
 
 Connections are resolved lazily from the world; the query's cost is computed the way GitHub
 documents it: every connection asked for `first`/`last` N items costs one request per parent
-item, the sum divided by 100, rounded, minimum 1 point.
+item, the sum divided by 100 and rounded to the nearest whole number, minimum 1 point. As on
+GitHub, `first`/`last` must be within 1-100 and one query may ask for at most 500,000 nodes.
 """
 
 from __future__ import annotations
@@ -75,16 +76,23 @@ def query_cost(document: DocumentNode, variables: dict[str, Any]) -> tuple[int, 
                     a.name.value: value_from_ast_untyped(a.value, variables)
                     for a in selection.arguments or ()
                 }
-                page = args.get("first") or args.get("last")
+                bound = "first" if args.get("first") is not None else "last"
+                page = args.get(bound)
                 ids = args.get("ids") if selection.name.value == "nodes" else None
                 if isinstance(ids, list):  # each node's connections are fetched once per node
                     walk(selection.selection_set, multiplier * max(1, len(ids)))
                 elif isinstance(page, int):
-                    if page > MAX_PAGE or page < 0:
+                    if page > MAX_PAGE:
                         raise GitHubGraphQLError(
                             "EXCESSIVE_PAGINATION",
                             f"Requesting {page} records on the `{selection.name.value}` "
-                            f"connection exceeds the `first` limit of {MAX_PAGE} records.",
+                            f"connection exceeds the `{bound}` limit of {MAX_PAGE} records.",
+                        )
+                    if page < 1:
+                        raise GitHubGraphQLError(
+                            "INVALID_PAGINATION",
+                            f"`{bound}` on the `{selection.name.value}` connection must be "
+                            f"within 1-{MAX_PAGE} (got {page}).",
                         )
                     requests += multiplier
                     nodes += multiplier * page
@@ -109,7 +117,13 @@ def query_cost(document: DocumentNode, variables: dict[str, Any]) -> tuple[int, 
             f"This query requests up to {nodes:,} possible nodes which exceeds the maximum "
             f"limit of {MAX_NODES:,}.",
         )
-    return max(1, round(requests / 100)), nodes
+    return points_for(requests), nodes
+
+
+def points_for(requests: int) -> int:
+    """GitHub's points for `requests`: divided by 100, rounded to the nearest whole number
+    (halves up, as GitHub's Ruby rounds), minimum 1."""
+    return max(1, (requests + 50) // 100)
 
 
 def _selects_nodes(field: FieldNode) -> bool:

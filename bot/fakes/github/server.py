@@ -39,6 +39,9 @@ log = logging.getLogger(__name__)
 AUTHENTICATED_LIMITS = {"core": 5000, "search": 30, "graphql": 5000}
 ANONYMOUS_LIMITS = {"core": 60, "search": 10, "graphql": 0}
 WINDOWS = {"core": 3600, "search": 60, "graphql": 3600}  # seconds: search is per minute
+# GitHub's secondary limit for the GraphQL endpoint: 2,000 points per minute, where a query
+# without mutations is 1 point (whatever its primary cost).
+GRAPHQL_QUERIES_PER_MINUTE = 2000
 
 
 @dataclass
@@ -51,6 +54,7 @@ class Stats:
     search_requests: int = 0
     not_modified: int = 0
     points: int = 0
+    refused: int = 0  # GraphQL queries refused for the primary rate limit (RATE_LIMITED)
     by_path: Counter[str] = field(default_factory=Counter)
     queries: list[str] = field(default_factory=list)  # GraphQL query texts, in order
 
@@ -92,6 +96,8 @@ class FakeGitHub:
         self.limits = {**AUTHENTICATED_LIMITS, **(limits or {})}
         self.anonymous_limits = {**ANONYMOUS_LIMITS, **(anonymous_limits or {})}
         self._budgets: dict[tuple[bool, str], Budget] = {}
+        self.graphql_per_minute = GRAPHQL_QUERIES_PER_MINUTE
+        self._minute: tuple[int, int] = (0, 0)  # (minute, GraphQL queries in it)
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -149,6 +155,14 @@ class FakeGitHub:
             if budget.reset <= self.clock():
                 budget.used, budget.reset = 0, int(self.clock()) + WINDOWS[resource]
             return budget
+
+    def secondary_limited(self) -> bool:
+        """Count one GraphQL query in the current minute; True past the secondary limit."""
+        with self._lock:
+            minute = int(self.clock() // 60)
+            count = self._minute[1] + 1 if self._minute[0] == minute else 1
+            self._minute = (minute, count)
+            return count > self.graphql_per_minute
 
     def reset_budgets(self) -> None:
         """Start every rate-limit bucket afresh (e.g. after changing `limits`)."""
@@ -366,6 +380,18 @@ class _Handler(BaseHTTPRequestHandler):
             if reply is not None:
                 self._send(reply, budget, fault)
                 return
+        if fake.secondary_limited():
+            reply = Reply(
+                403,
+                {
+                    "message": "You have exceeded a secondary rate limit. Please wait a few "
+                    "minutes before you try again.",
+                    "documentation_url": "https://docs.github.com/graphql/overview/rate-limits-and-query-limits-for-the-graphql-api",
+                },
+                headers={"Retry-After": "60"},
+            )
+            self._send(reply, budget, counted=False)
+            return
         try:
             request = json.loads(payload or b"{}")
             query = request["query"]
@@ -380,19 +406,30 @@ class _Handler(BaseHTTPRequestHandler):
         except (GraphQLError, GitHubGraphQLError) as exc:
             self._send(Reply(200, {"errors": [format_error(exc)]}), budget)
             return
-        if (fault and fault.kind == "graphql_rate_limited") or budget.remaining < points:
-            body = {
-                "errors": [
-                    {"type": "RATE_LIMITED", "message": "API rate limit exceeded for user ID 1."}
-                ]
-            }
+        with fake._lock:  # price and charge atomically: concurrent queries cannot overdraw
+            refused = (fault and fault.kind == "graphql_rate_limited") or budget.remaining < points
+            if not refused:
+                budget.used += points
+                fake.stats.points += points
+            else:
+                fake.stats.refused += 1
+        if refused:
+            # GitHub: status 200, an error, `x-ratelimit-remaining: 0`; the query is not run
+            # and costs nothing.
             if fault:
                 budget.reset = int(fake.clock()) + fault.retry_after
-            self._send(Reply(200, body), budget, fault)
+            body = {
+                "errors": [
+                    {
+                        "type": "RATE_LIMITED",
+                        "code": "graphql_rate_limit",
+                        "message": "API rate limit already exceeded for user ID 1.",
+                    }
+                ]
+            }
+            reply = Reply(200, body, headers={"X-RateLimit-Remaining": "0"})
+            self._send(reply, budget, fault, counted=False)
             return
-        with fake._lock:
-            budget.used += points
-            fake.stats.points += points
         rate = {
             "cost": points,
             "limit": budget.limit,

@@ -337,3 +337,41 @@ def render_awesome_list(world: World) -> str:
         )
     lines.append("")
     return "\n".join(lines)
+
+
+SYNTHETIC_LANGUAGES = ("Go", "Rust", "Java", "C++", "Python", "C", "Scala", "Erlang", "Elixir")
+SYNTHETIC_TOPICS = (
+    "raft",
+    "key-value",
+    "consensus",
+    "streaming",
+    "storage",
+    "replication",
+    "cache",
+    "scheduler",
+    "observability",
+    "sql",
+)
+
+
+def synthetic_world(repos: int, *, lists: int = 5, seed: int = 7) -> tuple[World, list[list[str]]]:
+    """A world of `repos` generated repositories (the demo world's mix of labels, issues and
+    availability), and their names split over `lists` catalog lists. For scale benchmarks."""
+    rng = random.Random(f"{seed}:synthetic:{repos}")
+    world = World(
+        now=EPOCH,
+        synthetic=True,
+        description=f"synthetic scale world (seed {seed}) of {repos} repositories",
+    )
+    names: list[list[str]] = [[] for _ in range(lists)]
+    for i in range(repos):
+        full_name = f"synth-org{i // 50:03d}/project-{i:05d}"
+        language = rng.choice(SYNTHETIC_LANGUAGES)
+        topics = tuple(rng.sample(SYNTHETIC_TOPICS, k=2))
+        repo = _add_demo_repo(world, rng, full_name, language, topics)
+        repo.contributors = int(10 ** rng.uniform(0.5, 3.3))
+        repo.closed_prs = int(repo.contributors * rng.uniform(3, 30))
+        names[i % lists].append(full_name)
+    for login in LOGINS:
+        world.add_user(login, followers=rng.randint(0, 500), pull_requests=rng.randint(0, 900))
+    return world, names
