@@ -130,6 +130,40 @@ def pick_issues(
     return Assignment(picks, scores, int((picks >= 0).sum()) - before, cand.off_stack)
 
 
+@dataclass
+class _FlatRows:
+    """Candidate rows for the one-per-repository fast path: flat 32-bit rows of `width`, each
+    padded with `pad` × -1, their repositories (-2 = padding) and `alive[i]`: issue i may still
+    be given (`alive[-1]` is False for the padding)."""
+
+    issue: np.ndarray
+    repo: np.ndarray
+    alive: np.ndarray
+    width: int
+    pad: int
+
+    @classmethod
+    def build(
+        cls, cand_issue: np.ndarray, issue_repo: np.ndarray, cap: np.ndarray, limited: bool
+    ) -> _FlatRows:
+        m_total, k = cand_issue.shape
+        pad = 64
+        padded = np.full((m_total, k + pad), -1, dtype=np.int32)
+        padded[:, :k] = cand_issue
+        flat_issue = padded.ravel()
+        flat_repo = np.where(flat_issue >= 0, issue_repo[np.maximum(flat_issue, 0)], -2)
+        alive = np.r_[cap > 0 if limited else np.ones(cap.size, dtype=bool), False]
+        return cls(flat_issue, flat_repo.astype(np.int32), alive, k + pad, pad)
+
+    def next_in_new_repo(
+        self, members: np.ndarray, ptr: np.ndarray, pick_repo: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """`_next_in_new_repo` on these rows."""
+        return _next_in_new_repo(
+            members, self.issue, self.repo, self.width, ptr, self.alive, pick_repo, self.pad
+        )
+
+
 def _draft(
     cand_issue: np.ndarray,
     cand_score: np.ndarray,
@@ -142,49 +176,23 @@ def _draft(
     limited: bool,
     group: np.ndarray | None = None,
 ) -> None:
+    """One round-robin draft (module docstring) filling the free slots of `picks` in place."""
     m_total, k = cand_issue.shape
-    n = picks.shape[1]
     if k == 0 or issue_repo.size == 0:
         return
     ptr = np.zeros(m_total, dtype=np.int64)
     held = (picks >= 0).sum(axis=1)
     pick_repo = np.where(picks >= 0, issue_repo[np.maximum(picks, 0)], -1)
-    if max_per_repo == 1:  # the fast path: flat 32-bit rows padded with -1, an alive table
-        pad = 64
-        padded = np.full((m_total, k + pad), -1, dtype=np.int32)
-        padded[:, :k] = cand_issue
-        flat_issue = padded.ravel()
-        flat_repo = np.where(flat_issue >= 0, issue_repo[np.maximum(flat_issue, 0)], -2)
-        flat_repo = flat_repo.astype(np.int32)
-        alive = np.r_[cap > 0 if limited else np.ones(cap.size, dtype=bool), False]
-    # In the first slot of a fresh draft, members with identical candidate rows (`group`) hold
-    # nothing and so stay at the same position: one of them searches for all (a community
-    # shares stacks; this is most of the work when issues run out).
-    together = group is not None and max_per_repo == 1 and not (picks >= 0).any()
-    found_issue = np.full(m_total, -1, dtype=np.int64) if together else None
-    for slot in range(n):
+    flat = _FlatRows.build(cand_issue, issue_repo, cap, limited) if max_per_repo == 1 else None
+    # first slot of a fresh draft: one search per group of identical rows (`_propose_together`)
+    together = group is not None and flat is not None and not (picks >= 0).any()
+    found_issue = np.full(m_total if together else 0, -1, dtype=np.int64)
+    for slot in range(picks.shape[1]):
         while True:
             members = np.nonzero((held == slot) & (ptr < k))[0]
             if members.size == 0:
                 break
-            if together and slot == 0:
-                assert group is not None and found_issue is not None
-                _, first, which = np.unique(group[members], return_index=True, return_inverse=True)
-                reps = members[first]
-                found_m, found_i = _next_in_new_repo(
-                    reps, flat_issue, flat_repo, k + pad, ptr, alive, pick_repo, pad
-                )
-                found_issue[found_m] = found_i
-                rep_of = reps[which.ravel()]
-                ptr[members] = ptr[rep_of]
-                mine = found_issue[rep_of]
-                found_issue[found_m] = -1
-                members, issues = members[mine >= 0], mine[mine >= 0]
-            elif max_per_repo == 1:
-                members, issues = _next_in_new_repo(
-                    members, flat_issue, flat_repo, k + pad, ptr, alive, pick_repo, pad
-                )
-            else:
+            if flat is None:
                 members, issues = _next_valid(
                     members,
                     cand_issue,
@@ -196,25 +204,64 @@ def _draft(
                     max_per_repo,
                     limited,
                 )
+            elif together and slot == 0:
+                members, issues = _propose_together(
+                    members, group, flat, ptr, pick_repo, found_issue
+                )
+            else:
+                members, issues = flat.next_in_new_repo(members, ptr, pick_repo)
             if members.size == 0:
                 break
             score = cand_score[members, ptr[members]]
-            order = np.lexsort((members, -score, issues))
-            members, issues, score = members[order], issues[order], score[order]
-            first = np.r_[True, issues[1:] != issues[:-1]]
-            starts = np.maximum.accumulate(np.where(first, np.arange(issues.size), 0))
-            rank = np.arange(issues.size) - starts
-            accept = rank < cap[issues] if limited else np.ones(issues.size, dtype=bool)
-            won, got = members[accept], issues[accept]
+            won, got, score = _settle(members, issues, score, cap, limited)
             picks[won, slot] = got
-            scores[won, slot] = score[accept]
+            scores[won, slot] = score
             pick_repo[won, slot] = issue_repo[got]
             held[won] += 1
             if limited:
                 np.subtract.at(cap, got, 1)
-                if max_per_repo == 1:
-                    alive[got] = cap[got] > 0
+                if flat is not None:
+                    flat.alive[got] = cap[got] > 0
             ptr[members] += 1
+
+
+def _propose_together(
+    members: np.ndarray,
+    group: np.ndarray | None,
+    flat: _FlatRows,
+    ptr: np.ndarray,
+    pick_repo: np.ndarray,
+    found_issue: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """`flat.next_in_new_repo` searched once per `group` of identical candidate rows, the found
+    position and issue copied to the group's other members. In the first slot of a fresh draft
+    such members hold nothing and so stay at the same position (a community shares stacks; this
+    is most of the work when issues run out). `found_issue`: all -1 int64 [M] scratch (stays so).
+    """
+    assert group is not None
+    _, first, which = np.unique(group[members], return_index=True, return_inverse=True)
+    reps = members[first]
+    found_m, found_i = flat.next_in_new_repo(reps, ptr, pick_repo)
+    found_issue[found_m] = found_i
+    rep_of = reps[which.ravel()]
+    ptr[members] = ptr[rep_of]
+    mine = found_issue[rep_of]
+    found_issue[found_m] = -1
+    return members[mine >= 0], mine[mine >= 0]
+
+
+def _settle(
+    members: np.ndarray, issues: np.ndarray, score: np.ndarray, cap: np.ndarray, limited: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The accepted proposals (member, issue, score): per issue its `cap` highest-scoring
+    proposers (ties: lower member index), all of them when not `limited`."""
+    order = np.lexsort((members, -score, issues))
+    members, issues, score = members[order], issues[order], score[order]
+    first = np.r_[True, issues[1:] != issues[:-1]]
+    starts = np.maximum.accumulate(np.where(first, np.arange(issues.size), 0))
+    rank = np.arange(issues.size) - starts
+    accept = rank < cap[issues] if limited else np.ones(issues.size, dtype=bool)
+    return members[accept], issues[accept], score[accept]
 
 
 def _next_in_new_repo(

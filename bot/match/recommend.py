@@ -160,14 +160,35 @@ def member_arrays(
     """Member-side matrices (stack weights, level, feedback, pairs never to show), the keys of
     the pairs excluded because they were already sent, and per viewer rule of the availability
     module the keys of the pairs it hides (per-workspace reports from `inputs` when given)."""
-    taxonomy = space.taxonomy
-    weights = [profile.weights(taxonomy) for profile in profiles]
+    weights = [profile.weights(space.taxonomy) for profile in profiles]
     row_of = {p.member_id: i for i, p in enumerate(profiles) if p.member_id is not None}
     ids = sorted(row_of)
     sent = _member_rows(
         session, select(col(Pick.member_id), col(Pick.issue_id)), col(Pick.member_id), ids
     )
-    feedback = _member_rows(
+    feedback = _feedback_rows(session, ids)
+    hidden_pairs = _hidden_pairs(session, ids, row_of, policy, inputs)
+    excluded: list[tuple[int, int]] = [(row_of[m], i) for m, i in sent if m in row_of]
+    n_sent = len(excluded)
+    excluded += [pair for pairs in hidden_pairs.values() for pair in pairs]
+    signals = _FeedbackSignals.collect(feedback, row_of, table, len(profiles), len(space.topics))
+    excluded += signals.not_for_me
+    excluded_keys, sent_keys = _excluded_keys(excluded, n_sent, table)
+    arrays = MemberArrays(
+        lang=space.language_matrix([w[0] for w in weights]),
+        topic=space.topic_matrix([w[1] for w in weights]),
+        level=np.fromiter((level_code(p.level) for p in profiles), np.int8, len(profiles)),
+        rejected=signals.rejected_arrays(),
+        rejected_topic=signals.rejected_topic,
+        liked_topic=signals.liked_topic,
+        excluded=excluded_keys,
+    )
+    return arrays, sent_keys, _hidden_keys(hidden_pairs, table)
+
+
+def _feedback_rows(session: Session, ids: list[int]) -> list[Any]:
+    """(member id, issue id, kind, repository id) of the feedback of members `ids`."""
+    return _member_rows(
         session,
         select(
             col(Feedback.member_id),
@@ -178,7 +199,16 @@ def member_arrays(
         col(Feedback.member_id),
         ids,
     )
-    repo_pos = {repo.id: i for i, repo in enumerate(table.repos)}
+
+
+def _hidden_pairs(
+    session: Session,
+    ids: list[int],
+    row_of: dict[int, int],
+    policy: Policy,
+    inputs: RankInputs | None,
+) -> dict[str, list[tuple[int, int]]]:
+    """Per availability rule, the (member row, issue id) pairs it hides from members `ids`."""
     viewers = [
         Viewer(m, team)
         for m, team in _member_rows(
@@ -190,48 +220,78 @@ def member_arrays(
     exclusions = viewer_exclusions(session, viewers, policy, overrides)
     for (member_id, issue_id), reason in exclusions.items():
         hidden_pairs[reason.value].append((row_of[member_id], issue_id))
+    return hidden_pairs
+
+
+def _hidden_keys(
+    hidden_pairs: dict[str, list[tuple[int, int]]], table: IssueTable
+) -> dict[str, np.ndarray]:
+    """`_hidden_pairs` as pair keys, pairs of issues not in `table` left out."""
     hidden: dict[str, np.ndarray] = {}
     for reason_name, pairs in hidden_pairs.items():
         h_cols = table.index_of(i for _, i in pairs)
         h_rows = np.fromiter((r for r, _ in pairs), np.int64, len(pairs))
         hidden[reason_name] = pair_keys(h_rows[h_cols >= 0], h_cols[h_cols >= 0], table.size)
-    excluded: list[tuple[int, int]] = [(row_of[m], i) for m, i in sent if m in row_of]
-    excluded += [pair for pairs in hidden_pairs.values() for pair in pairs]
-    rejected: dict[tuple[int, int], int] = defaultdict(int)
-    rejected_topic = np.zeros((len(profiles), len(space.topics)), dtype=np.float32)
-    liked_topic = np.zeros_like(rejected_topic)
-    for member_id, issue_id, kind, repository_id in feedback:
-        row = row_of.get(member_id)
-        if row is None:
-            continue
-        repo = repo_pos.get(repository_id)
-        if kind == FeedbackKind.NOT_FOR_ME:
-            excluded.append((row, issue_id))
-            if repo is not None:
-                rejected[(row, repo)] += 1
-                rejected_topic[row] += table.repo_topic[repo]
-        elif kind == FeedbackKind.INTERESTED and repo is not None:
-            liked_topic[row] += table.repo_topic[repo]
+    return hidden
+
+
+def _excluded_keys(
+    excluded: list[tuple[int, int]], n_sent: int, table: IssueTable
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pair keys of all `excluded` (member row, issue id) pairs and of its first `n_sent` (the
+    already sent ones), pairs of issues not in `table` left out."""
     cols = table.index_of(i for _, i in excluded)
     rows = np.fromiter((r for r, _ in excluded), np.int64, len(excluded))
     keep = cols >= 0
-    n_sent = sum(1 for m, _ in sent if m in row_of)
     sent_keys = pair_keys(rows[:n_sent][keep[:n_sent]], cols[:n_sent][keep[:n_sent]], table.size)
-    rej_keys = sorted(rejected)
-    arrays = MemberArrays(
-        lang=space.language_matrix([w[0] for w in weights]),
-        topic=space.topic_matrix([w[1] for w in weights]),
-        level=np.fromiter((level_code(p.level) for p in profiles), np.int8, len(profiles)),
-        rejected=(
-            np.fromiter((r for r, _ in rej_keys), np.int64, len(rej_keys)),
-            np.fromiter((c for _, c in rej_keys), np.int64, len(rej_keys)),
-            np.fromiter((rejected[k] for k in rej_keys), np.float32, len(rej_keys)),
-        ),
-        rejected_topic=rejected_topic,
-        liked_topic=liked_topic,
-        excluded=pair_keys(rows[keep], cols[keep], table.size),
-    )
-    return arrays, sent_keys, hidden
+    return pair_keys(rows[keep], cols[keep], table.size), sent_keys
+
+
+@dataclass
+class _FeedbackSignals:
+    """What members' feedback tells the ranker: issues marked "not for me" (member row, issue
+    id), per (member row, repository index) how many of them, and the topic weights of the
+    repositories of rejected and of liked issues (float32 [M, topics])."""
+
+    not_for_me: list[tuple[int, int]]
+    rejected: dict[tuple[int, int], int]
+    rejected_topic: np.ndarray
+    liked_topic: np.ndarray
+
+    @classmethod
+    def collect(
+        cls,
+        feedback: Iterable[Any],
+        row_of: dict[int, int],
+        table: IssueTable,
+        n_rows: int,
+        n_topics: int,
+    ) -> _FeedbackSignals:
+        repo_pos = {repo.id: i for i, repo in enumerate(table.repos)}
+        rejected_topic = np.zeros((n_rows, n_topics), dtype=np.float32)
+        signals = cls([], defaultdict(int), rejected_topic, np.zeros_like(rejected_topic))
+        for member_id, issue_id, kind, repository_id in feedback:
+            row = row_of.get(member_id)
+            if row is None:
+                continue
+            repo = repo_pos.get(repository_id)
+            if kind == FeedbackKind.NOT_FOR_ME:
+                signals.not_for_me.append((row, issue_id))
+                if repo is not None:
+                    signals.rejected[(row, repo)] += 1
+                    signals.rejected_topic[row] += table.repo_topic[repo]
+            elif kind == FeedbackKind.INTERESTED and repo is not None:
+                signals.liked_topic[row] += table.repo_topic[repo]
+        return signals
+
+    def rejected_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """`rejected` as (member rows, repository indexes, counts), sorted by key."""
+        keys = sorted(self.rejected)
+        return (
+            np.fromiter((r for r, _ in keys), np.int64, len(keys)),
+            np.fromiter((c for _, c in keys), np.int64, len(keys)),
+            np.fromiter((self.rejected[k] for k in keys), np.float32, len(keys)),
+        )
 
 
 def _workspace_pairs(inputs: RankInputs) -> PairRule:
