@@ -92,6 +92,18 @@ def _start_slack(current: Settings, db: Engine, health: HealthServer) -> Callabl
     return runner.stop
 
 
+def _check_slack_settings(current: Settings) -> None:
+    """Exit 2 naming every missing Slack setting of the chosen mode (when Slack is wanted)."""
+    if not _slack_wanted(current):
+        return
+    from bot.slack.app import check_settings
+
+    try:
+        check_settings(current)
+    except ConfigError as exc:
+        raise fail("; ".join(exc.problems), code=2) from None
+
+
 def _migrate_in_child(db: Engine) -> None:
     """Apply migrations in a forked child, so alembic (~12 MB of modules) never stays resident.
 
@@ -153,6 +165,7 @@ def serve() -> None:
     """Run the bot: scheduled crawls and digests, the Slack app and the health server."""
     current = settings()
     configure_logging(current)
+    _check_slack_settings(current)  # a missing secret is said at once, before any migration
     db = engine()
     with database_errors(), migration_lock(db):
         _migrate_in_child(db)

@@ -40,7 +40,7 @@ class Process:
         for line in self.popen.stdout:
             self.lines.append(line.rstrip("\n"))
 
-    def wait_for(self, text: str, timeout: float = 30) -> bool:
+    def wait_for(self, text: str, timeout: float = 60) -> bool:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if any(text in line for line in self.lines):
