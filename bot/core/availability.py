@@ -259,13 +259,18 @@ def _pairs_reported_by_you(
         yield from ((int(m), int(i)) for m, i in rows)
 
 
-def _pairs_reported_in_workspace(
-    session: Any, viewers: Sequence[Viewer], policy: Policy
-) -> Iterable[tuple[int, int]]:
+def _members_by_team(viewers: Sequence[Viewer]) -> dict[str, list[int]]:
+    """The viewers' member ids, grouped by workspace."""
     by_team: dict[str, list[int]] = {}
     for viewer in viewers:
         by_team.setdefault(viewer.team_id, []).append(viewer.member_id)
-    for team_id, members in by_team.items():
+    return by_team
+
+
+def _pairs_reported_in_workspace(
+    session: Any, viewers: Sequence[Viewer], policy: Policy
+) -> Iterable[tuple[int, int]]:
+    for team_id, members in _members_by_team(viewers).items():
         hidden = session.execute(
             select(col(Issue.id)).where(live_reporters(team_id) >= policy.reporters_needed)
         ).scalars()
@@ -298,10 +303,7 @@ def _held_for_other(policy: Policy, viewer: Viewer | None) -> ColumnElement[bool
 def _pairs_held_for_other(
     session: Any, viewers: Sequence[Viewer], policy: Policy
 ) -> Iterable[tuple[int, int]]:
-    by_team: dict[str, list[int]] = {}
-    for viewer in viewers:
-        by_team.setdefault(viewer.team_id, []).append(viewer.member_id)
-    for team_id, members in by_team.items():
+    for team_id, members in _members_by_team(viewers).items():
         held = session.execute(
             select(col(Hold.issue_id), col(Hold.member_id)).where(
                 col(Hold.team_id) == team_id, active_hold(policy)
