@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Callable
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -26,13 +27,13 @@ from graphql import (
     OperationDefinitionNode,
     SelectionSetNode,
     build_schema,
-    execute,
+    execute_sync,
     parse,
     validate,
     value_from_ast_untyped,
 )
 
-from bot.fakes.github.model import Issue, LinkedPR, Repo, User, World
+from bot.fakes.github.model import Comment, Issue, LinkedPR, Repo, User, World
 from bot.fakes.github.rest import iso
 
 MAX_NODES = 500_000
@@ -230,44 +231,63 @@ def _since(value: Any) -> datetime | None:
     return datetime.fromisoformat(str(value).replace("Z", "+00:00")) if value else None
 
 
-def issue_node(repo: Repo, issue: Issue) -> dict[str, Any]:
-    """The GraphQL Issue object."""
+Resolver = Callable[..., Any]
+
+
+def _assigned_events(repo: Repo, issue: Issue) -> list[tuple[datetime, dict[str, Any]]]:
+    """One AssignedEvent per assignee, at the issue's assignment time."""
+    when = issue.assigned_at or issue.created_at
+    return [
+        (
+            when,
+            {
+                "__typename": "AssignedEvent",
+                "createdAt": iso(when),
+                "assignee": _actor(login),
+                "actor": _actor(repo.owner),
+            },
+        )
+        for login in issue.assignees
+    ]
+
+
+def _cross_reference_events(repo: Repo, issue: Issue) -> list[tuple[datetime, dict[str, Any]]]:
+    """One CrossReferencedEvent per linked pull request, at its creation time."""
+    return [
+        (
+            pr.created_at,
+            {
+                "__typename": "CrossReferencedEvent",
+                "createdAt": iso(pr.created_at),
+                "source": _pr(repo, pr),
+                "willCloseTarget": pr.closes,
+                "isCrossRepository": False,
+            },
+        )
+        for pr in issue.linked_prs
+    ]
+
+
+def _timeline(repo: Repo, issue: Issue) -> Resolver:
+    """The `timelineItems` resolver: the chosen event types, oldest first, from `since`."""
 
     def timeline(_info: Any, **args: Any) -> dict[str, Any]:
         events: list[tuple[datetime, dict[str, Any]]] = []
         types = set(args.get("itemTypes") or ["ASSIGNED_EVENT", "CROSS_REFERENCED_EVENT"])
         if "ASSIGNED_EVENT" in types:
-            for login in issue.assignees:
-                when = issue.assigned_at or issue.created_at
-                events.append(
-                    (
-                        when,
-                        {
-                            "__typename": "AssignedEvent",
-                            "createdAt": iso(when),
-                            "assignee": _actor(login),
-                            "actor": _actor(repo.owner),
-                        },
-                    )
-                )
+            events += _assigned_events(repo, issue)
         if "CROSS_REFERENCED_EVENT" in types:
-            for pr in issue.linked_prs:
-                events.append(
-                    (
-                        pr.created_at,
-                        {
-                            "__typename": "CrossReferencedEvent",
-                            "createdAt": iso(pr.created_at),
-                            "source": _pr(repo, pr),
-                            "willCloseTarget": pr.closes,
-                            "isCrossRepository": False,
-                        },
-                    )
-                )
+            events += _cross_reference_events(repo, issue)
         since = _since(args.get("since"))
         events.sort(key=lambda pair: pair[0])
         chosen = [event for when, event in events if since is None or when >= since]
         return connection(chosen, args, filteredCount=len(chosen), updatedAt=iso(issue.updated_at))
+
+    return timeline
+
+
+def _closed_by(repo: Repo, issue: Issue) -> Resolver:
+    """The `closedByPullRequestsReferences` resolver (open PRs unless `includeClosedPrs`)."""
 
     def closed_by(_info: Any, **args: Any) -> dict[str, Any]:
         include_closed = args.get("includeClosedPrs", False)
@@ -278,6 +298,35 @@ def issue_node(repo: Repo, issue: Issue) -> dict[str, Any]:
         ]
         return connection(prs, args)
 
+    return closed_by
+
+
+def _comment(comment: Comment) -> dict[str, Any]:
+    return {
+        "author": _actor(comment.author),
+        "authorAssociation": comment.association,
+        "body": comment.body,
+        "createdAt": iso(comment.created_at),
+    }
+
+
+def _issue_connections(repo: Repo, issue: Issue) -> dict[str, Resolver]:
+    """The Issue object's connection fields."""
+    return {
+        "repository": lambda _info, **_a: repo_node(repo),
+        "labels": lambda _info, **args: connection([{"name": n} for n in issue.labels], args),
+        "assignees": lambda _info, **args: connection(
+            [_actor(login) for login in issue.assignees], args
+        ),
+        "comments": lambda _info, **args: connection([_comment(c) for c in issue.comments], args),
+        "reactions": lambda _info, **args: connection([None] * issue.reactions, args),
+        "closedByPullRequestsReferences": _closed_by(repo, issue),
+        "timelineItems": _timeline(repo, issue),
+    }
+
+
+def issue_node(repo: Repo, issue: Issue) -> dict[str, Any]:
+    """The GraphQL Issue object."""
     return {
         "__typename": "Issue",
         "id": issue.node_id,
@@ -294,57 +343,51 @@ def issue_node(repo: Repo, issue: Issue) -> dict[str, Any]:
         "isPinned": issue.pinned,
         "author": _actor(issue.author),
         "authorAssociation": issue.author_association,
-        "repository": lambda _info, **_a: repo_node(repo),
-        "labels": lambda _info, **args: connection([{"name": n} for n in issue.labels], args),
-        "assignees": lambda _info, **args: connection(
-            [_actor(login) for login in issue.assignees], args
-        ),
-        "comments": lambda _info, **args: connection(
-            [
-                {
-                    "author": _actor(c.author),
-                    "authorAssociation": c.association,
-                    "body": c.body,
-                    "createdAt": iso(c.created_at),
-                }
-                for c in issue.comments
-            ],
-            args,
-        ),
-        "reactions": lambda _info, **args: connection([None] * issue.reactions, args),
-        "closedByPullRequestsReferences": closed_by,
-        "timelineItems": timeline,
+        **_issue_connections(repo, issue),
     }
 
 
-def repo_node(repo: Repo) -> dict[str, Any]:
-    """The GraphQL Repository object."""
+def _issue_matches(issue: Issue, args: dict[str, Any]) -> bool:
+    """Whether `issue` passes the `issues` connection's states/labels/filterBy arguments."""
+    filters = args.get("filterBy") or {}
+    states = set(args.get("states") or filters.get("states") or ["OPEN", "CLOSED"])
+    wanted = {x.lower() for x in (args.get("labels") or filters.get("labels") or [])}
+    since = _since(filters.get("since"))
+    return (
+        not issue.is_pull_request
+        and issue.state.upper() in states
+        and (not wanted or bool(wanted & {x.lower() for x in issue.labels}))
+        and (since is None or issue.updated_at >= since)
+    )
+
+
+def _issue_order_key(field: str) -> Callable[[Issue], tuple[Any, int]]:
+    """The sort key of IssueOrder `field` (COMMENTS, UPDATED_AT or CREATED_AT), then number."""
+
+    def key(issue: Issue) -> tuple[Any, int]:
+        if field == "COMMENTS":
+            return len(issue.comments), issue.number
+        if field == "UPDATED_AT":
+            return issue.updated_at, issue.number
+        return issue.created_at, issue.number
+
+    return key
+
+
+def _repo_issues(repo: Repo) -> Resolver:
+    """The `issues` resolver: filtered, then ordered by `orderBy` (default CREATED_AT ASC)."""
 
     def issues(_info: Any, **args: Any) -> dict[str, Any]:
-        filters = args.get("filterBy") or {}
-        states = set(args.get("states") or filters.get("states") or ["OPEN", "CLOSED"])
-        wanted = {x.lower() for x in (args.get("labels") or filters.get("labels") or [])}
-        since = _since(filters.get("since"))
-        chosen = [
-            issue
-            for issue in repo.issues.values()
-            if not issue.is_pull_request
-            and issue.state.upper() in states
-            and (not wanted or wanted & {x.lower() for x in issue.labels})
-            and (since is None or issue.updated_at >= since)
-        ]
+        chosen = [issue for issue in repo.issues.values() if _issue_matches(issue, args)]
         order = args.get("orderBy") or {"field": "CREATED_AT", "direction": "ASC"}
-        field = order["field"]
-        chosen.sort(
-            key=lambda i: (
-                len(i.comments)
-                if field == "COMMENTS"
-                else (i.updated_at if field == "UPDATED_AT" else i.created_at),
-                i.number,
-            ),
-            reverse=order["direction"] == "DESC",
-        )
+        chosen.sort(key=_issue_order_key(order["field"]), reverse=order["direction"] == "DESC")
         return connection([issue_node(repo, issue) for issue in chosen], args)
+
+    return issues
+
+
+def _git_object(repo: Repo) -> Resolver:
+    """The `object` resolver: a Blob by `oid` or by `expression` ("HEAD:path")."""
 
     def git_object(_info: Any, **args: Any) -> dict[str, Any] | None:
         files = repo.files()
@@ -357,32 +400,35 @@ def repo_node(repo: Repo) -> dict[str, Any]:
         # Git paths are case-sensitive, as on GitHub.
         return blob_node(files[path]) if path in files else None
 
+    return git_object
+
+
+def _single_issue(repo: Repo) -> Resolver:
+    """The `issue(number:)` resolver (null for pull requests and unknown numbers)."""
+
     def single_issue(_info: Any, **args: Any) -> dict[str, Any] | None:
         issue = repo.issues.get(args["number"])
         return issue_node(repo, issue) if issue and not issue.is_pull_request else None
 
+    return single_issue
+
+
+def _license(repo: Repo) -> dict[str, Any] | None:
+    if not repo.license:
+        return None
+    return {"key": repo.license.lower(), "name": f"{repo.license} License", "spdxId": repo.license}
+
+
+def _code_of_conduct(repo: Repo) -> dict[str, Any] | None:
+    if not repo.code_of_conduct:
+        return None
+    return {"key": repo.code_of_conduct, "name": repo.code_of_conduct, "url": None}
+
+
+def _repo_connections(repo: Repo) -> dict[str, Resolver]:
+    """The Repository object's connection and argument-taking fields."""
     languages = sorted(repo.languages.items(), key=lambda item: -item[1])
     return {
-        "__typename": "Repository",
-        "id": repo.node_id,
-        "name": repo.name,
-        "nameWithOwner": repo.full_name,
-        "owner": _actor(repo.owner),
-        "description": repo.description or None,
-        "url": f"https://github.com/{repo.full_name}",
-        "isArchived": repo.archived,
-        "isDisabled": repo.disabled,
-        "isFork": repo.fork,
-        "pushedAt": iso(repo.pushed_at),
-        "updatedAt": iso(repo.updated_at),
-        "stargazerCount": repo.stars,
-        "forkCount": repo.forks,
-        "primaryLanguage": {"name": repo.language} if repo.language else None,
-        "licenseInfo": (
-            {"key": repo.license.lower(), "name": f"{repo.license} License", "spdxId": repo.license}
-            if repo.license
-            else None
-        ),
         "languages": lambda _info, **args: connection(
             [({"name": name}, {"size": size}) for name, size in languages],
             args,
@@ -399,18 +445,37 @@ def repo_node(repo: Repo) -> dict[str, Any]:
             ],
             args,
         ),
-        "object": git_object,
-        "codeOfConduct": (
-            {"key": repo.code_of_conduct, "name": repo.code_of_conduct, "url": None}
-            if repo.code_of_conduct
-            else None
-        ),
+        "object": _git_object(repo),
         "mentionableUsers": lambda _info, **args: connection(
             [_actor(f"user{i}") for i in range(repo.contributors)], args
         ),
         "pullRequests": lambda _info, **args: connection([None] * repo.closed_prs, args),
-        "issue": single_issue,
-        "issues": issues,
+        "issue": _single_issue(repo),
+        "issues": _repo_issues(repo),
+    }
+
+
+def repo_node(repo: Repo) -> dict[str, Any]:
+    """The GraphQL Repository object."""
+    return {
+        "__typename": "Repository",
+        "id": repo.node_id,
+        "name": repo.name,
+        "nameWithOwner": repo.full_name,
+        "owner": _actor(repo.owner),
+        "description": repo.description or None,
+        "url": f"https://github.com/{repo.full_name}",
+        "isArchived": repo.archived,
+        "isDisabled": repo.disabled,
+        "isFork": repo.fork,
+        "pushedAt": iso(repo.pushed_at),
+        "updatedAt": iso(repo.updated_at),
+        "stargazerCount": repo.stars,
+        "forkCount": repo.forks,
+        "primaryLanguage": {"name": repo.language} if repo.language else None,
+        "licenseInfo": _license(repo),
+        "codeOfConduct": _code_of_conduct(repo),
+        **_repo_connections(repo),
     }
 
 
@@ -515,13 +580,13 @@ class GraphQLEndpoint:
                 )
             return [self._node(global_id) for global_id in ids]
 
-        root = {
+        root: dict[str, Resolver] = {
             "repository": lambda info, **args: repository(None, info, **args),
             "user": user,
             "nodes": nodes,
             "rateLimit": lambda _info, **_args: rate_limit,
         }
-        result = execute(schema(), document, root_value=root, variable_values=variables)
+        result = execute_sync(schema(), document, root_value=root, variable_values=variables)
         envelope: dict[str, Any] = {"data": result.data}
         if result.errors:
             envelope["errors"] = [format_error(e) for e in result.errors]
