@@ -5,13 +5,18 @@ ledger, with time passed in.
 Members with a GitHub login act on some of their picks (comment, open a PR, get it merged or
 not); others take some picked issues first; a few members merge PRs the bot never picked; some
 PRs only mention their issue. Ground truth is the fake GitHub's own record of merges.
+Members who act on a pick first press Interested, through the Slack listener's own path (the
+click is recorded, GitHub is re-checked through the fake, and the issue is held if still
+free); the holds job (expiry, taken-by-someone-else, halfway nudges) runs four times a day.
 
 Prints figures and ratios; the last line is JSON with members, picks, holds, prs_opened, merged,
 merged_detected, merged_opted_in, celebrations, false_celebrations, duplicate_celebrations,
 crowded_issues, hit_at_3, outcome_points, seed_crawl_points, seed_recrawl_points, pass.
+`holds` counts the stored holds; `crowded_issues` counts the issues whose stored pick for a
+member was made while another member of the same workspace held the issue (from the stored
+picks and holds, not from any counter of the code under test).
 Pass: merged_detected == merged, celebrations == merged_opted_in, no false or duplicate
-celebration, seed re-crawl within its budget goal (≤ 5 points). `holds` and `crowded_issues`
-are 0 until claim holds land (issue 19's other half).
+celebration, crowded_issues == 0, seed re-crawl within its budget goal (≤ 5 points).
 Usage: uv run python bench/outcomes.py [--members 240] [--weeks 8] [--seed 7]
 """
 
@@ -30,9 +35,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import structlog
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-from bot.config import load_settings
+from bot.config import Settings, load_settings
 from bot.deliver.celebrate import CELEBRATE_DM, set_celebrate
 from bot.deliver.digest import run_digest
 from bot.deliver.intros import deliver_pending
@@ -43,17 +49,50 @@ from bot.fakes.github.demo_repos import DEMO_REPOS, SEED_LIST
 from bot.fakes.github.timeline import Timeline
 from bot.fakes.github.world import demo_world
 from bot.github.crawl import crawl
+from bot.github.issue_check import check_issue
 from bot.match.quality import overall_hit, weekly_quality
 from bot.people.run import run_pass
+from bot.schedule.jobs import holds_job
+from bot.slack.actions import record_feedback
+from bot.slack.holds import hold_after_interest
 from bot.store import migrate
 from bot.store.db import make_engine, session_scope
-from bot.store.models import Member, MergedPR, PeopleMessage, Pick, PickOutcome, Repository
+from bot.store.models import (
+    Hold,
+    Member,
+    MergedPR,
+    PeopleMessage,
+    Pick,
+    PickOutcome,
+    Repository,
+)
 
 START = datetime(2026, 11, 23, 0, 0, tzinfo=UTC)  # a Monday (the demo world's week)
 TEAMS = ("TALPHA", "TBETA")
 LANGUAGES = ("go", "rust", "java", "python", "c++", "scala")
 LEVELS = ("first-timer", "first-timer", "some", "experienced")
 SEED_RECRAWL_GOAL = 5  # points of an unchanged re-crawl (bench/crawl_cost.py's target)
+HOLDS_JOB_HOURS = (4, 11, 16, 22)  # the holds job's runs each day (after the crawl at 3:00)
+
+
+def recheck(engine: Engine, settings: Settings, issue_id: int, now: datetime) -> bool:
+    """The Interested click's GitHub re-check, against the fake GitHub."""
+    return check_issue(engine, settings, issue_id, now=now)
+
+
+def crowded(picks: list[tuple[str, int, int, datetime]], holds: list[Hold]) -> int:
+    """Issues picked for a member while another member of the same workspace held them;
+    `picks` are (team, member id, issue id, picked at)."""
+    spans: dict[tuple[str, int], list[tuple[int, datetime, datetime]]] = {}
+    for h in holds:
+        end = min(h.released_at or h.expires_at, h.expires_at)
+        spans.setdefault((h.team_id, h.issue_id), []).append((h.member_id, h.held_at, end))
+    bad = set()
+    for team, member_id, issue_id, at in picks:
+        for holder, start, end in spans.get((team, issue_id), []):
+            if holder != member_id and start <= at < end:
+                bad.add((team, issue_id))
+    return len(bad)
 
 
 def seed_members(engine, count: int, rng: random.Random, world) -> dict[int, dict]:  # type: ignore[no-untyped-def]
@@ -105,6 +144,7 @@ def main() -> None:
     crawl_points: list[int] = []
     outcome_per_crawl: list[int] = []
     outcome_points = 0
+    interested = 0
     with FakeGitHub(world) as fake, tempfile.TemporaryDirectory() as tmp:
         engine = make_engine(f"sqlite:///{Path(tmp) / 'bench.db'}")
         migrate.upgrade(engine)
@@ -179,6 +219,14 @@ def main() -> None:
                     act = 0.22 * t["eager"] / (pick.rank + 1)  # digests rank from 0
                     if roll > act + 0.04:
                         continue
+                    # acting starts with Interested: the click, the re-check, the hold
+                    record_feedback(
+                        engine, settings, t["team"], t["user"], pick.issue_id,
+                        "pick_interested", now=when,
+                    )  # fmt: skip
+                    hold_after_interest(engine, settings, pick.member_id, pick.issue_id, when,
+                                        recheck)  # fmt: skip
+                    interested += 1
                     if not t["login"]:
                         no_login_acts += 1
                         continue
@@ -217,6 +265,9 @@ def main() -> None:
                 now=now,
                 lease=timedelta(minutes=10),
             )
+            for hours in HOLDS_JOB_HOURS:  # expiry, taken by someone else, halfway nudges
+                holds_job(engine, settings, sender, lambda users: "G" + "".join(users),
+                          now=today + timedelta(hours=hours))  # fmt: skip
             print(
                 f"day {day}: crawl {report.points} points ({report.outcome_points} on outcomes),"
                 f" {time.perf_counter() - started:.0f} s",
@@ -246,6 +297,16 @@ def main() -> None:
             dm_rows = session.exec(
                 select(PeopleMessage).where(PeopleMessage.kind == CELEBRATE_DM)
             ).all()
+            hold_rows = list(session.exec(select(Hold)).all())
+            picked = [
+                (team, member_id, issue_id, at)
+                for member_id, issue_id, at, team in session.exec(
+                    select(Pick.member_id, Pick.issue_id, Pick.created_at, Member.team_id).join(
+                        Member,
+                        Member.id == Pick.member_id,  # type: ignore[arg-type]
+                    )
+                ).all()
+            ]
             merged_rows = {
                 m.pr_node_id: (m.member_id, repo, m.number)
                 for m, repo in session.exec(
@@ -268,13 +329,18 @@ def main() -> None:
         1 for c in celebrated if c is None or c not in truth_keys or not traits[c[0]]["opted"]
     )
     duplicates = sum(count - 1 for count in sent_keys.values() if count > 1)
+    released = Counter(h.release_reason or "active" for h in hold_rows)
+    nudges = sum(1 for _t, key, _x in sender.sent if key.startswith("hold_nudge:"))
     result = {
         "members": args.members,
         "members_with_login": sum(1 for t in traits.values() if t["login"]),
         "members_opted_in": sum(1 for t in traits.values() if t["opted"]),
         "weeks": args.weeks,
         "picks": picks,
-        "holds": 0,  # claim holds: not merged yet
+        "interested": interested,
+        "holds": len(hold_rows),
+        "holds_by_release": dict(sorted(released.items())),
+        "hold_nudges": nudges,
         "prs_opened": prs_opened,
         "prs_opened_truth": pr_opened_truth,
         "merged": merged,
@@ -284,7 +350,7 @@ def main() -> None:
         "celebrations": sum(1 for _ in celebrated),
         "false_celebrations": false_celebrations,
         "duplicate_celebrations": duplicates,
-        "crowded_issues": 0,  # claim holds: not merged yet
+        "crowded_issues": crowded(picked, hold_rows),
         "outcome_states": dict(states),
         "acted_without_login": no_login_acts,
         "hit_at_1_30d": overall_hit(weeks, "hit@1/30d"),
@@ -301,10 +367,13 @@ def main() -> None:
         and result["celebrations"] == result["merged_opted_in"]
         and result["false_celebrations"] == 0
         and result["duplicate_celebrations"] == 0
+        and result["crowded_issues"] == 0
         and result["seed_recrawl_points"] <= SEED_RECRAWL_GOAL
     )
     print(
-        f"{args.members} members over {args.weeks} weeks: {picks} picks, {prs_opened} PRs opened, "
+        f"{args.members} members over {args.weeks} weeks: {picks} picks, {interested} Interested "
+        f"clicks, {len(hold_rows)} holds ({result['crowded_issues']} issues crowded), "
+        f"{prs_opened} PRs opened, "
         f"{merged} merged ({detected} detected = {detected / max(merged, 1):.0%}); "
         f"{result['celebrations']} celebrations for {opted_in} opted-in merges; "
         f"outcome tracking {outcome_points} points over {len(crawl_points)} crawls "

@@ -54,14 +54,14 @@ fragment IssueFields on Issue {{
     totalCount nodes {{ author {{ login }} authorAssociation body createdAt }}
   }}
   closedByPullRequestsReferences(first: 5, includeClosedPrs: false) {{
-    nodes {{ number state url }}
+    nodes {{ number state url author {{ login }} }}
   }}
   timelineItems(last: {TIMELINE_LAST}, itemTypes: [CROSS_REFERENCED_EVENT, ASSIGNED_EVENT]) {{
     nodes {{
       __typename
       ... on CrossReferencedEvent {{
         createdAt willCloseTarget
-        source {{ __typename ... on PullRequest {{ number state url }} }}
+        source {{ __typename ... on PullRequest {{ number state url author {{ login }} }} }}
       }}
       ... on AssignedEvent {{ createdAt assignee {{ __typename ... on User {{ login }} }} }}
     }}

@@ -204,6 +204,7 @@ def issue_values(
             "state": pr["state"],
             "url": pr["url"],
             "closes": True,
+            "author": _login(pr),
         }
     for event in timeline:
         source = event.get("source") or {}
@@ -215,6 +216,7 @@ def issue_values(
                     "state": source.get("state"),
                     "url": source.get("url"),
                     "closes": bool(event.get("willCloseTarget")),
+                    "author": _login(source),
                 },
             )
     comments = _nodes(node.get("comments"))
@@ -323,6 +325,7 @@ def rest_issue_values(
                     "state": state,
                     "url": issue.get("html_url"),
                     "closes": False,
+                    "author": (issue.get("user") or {}).get("login"),
                 }
         values["linked_prs"] = sorted(linked.values(), key=lambda pr: pr["number"])
         values["open_pr_count"] = sum(1 for pr in linked.values() if pr["state"] == "OPEN")

@@ -252,6 +252,26 @@ def test_a_crawl_showing_someone_else_on_it_releases_the_hold(
     assert _reason(engine, settings, b, TEAM_A, issue_id, when + DAY) is not Reason.HELD_FOR_OTHER
 
 
+def test_the_holders_own_pull_request_seen_by_a_crawl_keeps_the_hold(
+    engine: Engine, crawled: Settings, fake: FakeGitHub
+) -> None:
+    settings = crawled
+    a = _member(engine, TEAM_A, "UA", login="Ann")
+    b = _member(engine, TEAM_A, "UB", login="bob")
+    issue_id, full, number = _issue(engine)
+    holds.place_hold(engine, settings, a, issue_id, NOW, None)
+    gh = fake.world.repo(full).issues[number]  # type: ignore[union-attr]
+    when = NOW + 2 * DAY
+    gh.linked_prs.append(LinkedPR(7, author="ann", created_at=when))  # "Fixes #n" by Ann
+    gh.linked_prs.append(LinkedPR(8, closes=False, author="ann", created_at=when))  # a mention
+    gh.touch(when)
+    assert crawl(engine, settings, now=when + DAY).repos_failed == 0
+    assert holds.release_taken(engine, settings, when + DAY) == 0  # her own PRs: still held
+    (hold,) = _holds(engine)
+    assert hold.released_at is None
+    assert _reason(engine, settings, b, TEAM_A, issue_id, when + DAY) is not None
+
+
 def test_expiry_ends_the_hold_silently(engine: Engine, crawled: Settings) -> None:
     settings = crawled
     a, b = _member(engine, TEAM_A, "UA"), _member(engine, TEAM_A, "UB")

@@ -390,6 +390,7 @@ class RestApi:
                             "number": pr.number,
                             "state": "open" if pr.state == "OPEN" else "closed",
                             "html_url": f"https://github.com/{repo.full_name}/pull/{pr.number}",
+                            "user": self.user_json(pr.author),
                             "pull_request": {
                                 "url": f"{self.base}/repos/{repo.full_name}/pulls/{pr.number}",
                                 "merged_at": iso(pr.created_at) if pr.state == "MERGED" else None,
