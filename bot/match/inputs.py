@@ -157,7 +157,7 @@ class InputsCache:
             inputs = load_inputs(session, settings, now, gen)
             slot[0] = inputs
             self.loads += 1
-        log.info("match.inputs_loaded", issues=inputs.table.size, generation=list(gen))
+        log.debug("match.inputs_loaded", issues=inputs.table.size, generation=list(gen))
         if self.on_load is not None:
             self.on_load(inputs)
         return inputs
