@@ -43,7 +43,8 @@ def test_app_home_lists_merged_prs_with_streak_picked_flag_and_escaped_titles(
         member = session.exec(select(Member)).one()
         member.github_login = "ada-l"
         repo = session.exec(select(Repository)).first()
-        for n, (days, picked) in enumerate(((0, True), (31, False))):
+        last_month = now.replace(day=1) - timedelta(days=1)  # any date: the month before
+        for n, (merged_at, picked) in enumerate(((now, True), (last_month, False))):
             session.add(
                 MergedPR(
                     team_id=member.team_id,
@@ -53,7 +54,7 @@ def test_app_home_lists_merged_prs_with_streak_picked_flag_and_escaped_titles(
                     number=40 + n,
                     title=HOSTILE,
                     url=f"https://github.com/{repo.full_name}/pull/{40 + n}",
-                    merged_at=now - timedelta(days=days),
+                    merged_at=merged_at,
                     picked=picked,
                     seen_at=now,
                 )
