@@ -19,7 +19,7 @@ from bot.core.availability import Policy, Reason, Viewer, issue_reasons
 from bot.deliver import holds
 from bot.deliver import intros as ledger
 from bot.deliver.holds import HoldOutcome, KeepOutcome
-from bot.fakes.github import FakeGitHub, World
+from bot.fakes.github import FakeGitHub
 from bot.fakes.github.model import EPOCH, Comment, LinkedPR
 from bot.github.crawl import crawl
 from bot.github.issue_check import check_issue
@@ -29,7 +29,7 @@ from bot.slack.actions import record_feedback
 from bot.slack.profile import forget_member
 from bot.store.db import session_scope
 from bot.store.models import Hold, Issue, Member, PeopleMessage
-from tests.github.conftest import add_to_catalog, settings_for
+from tests.github.conftest import crawl_for_everyone, one_issue_world, settings_for
 from tests.people.people_world import LEASE, Outbox
 
 NOW = EPOCH
@@ -38,37 +38,15 @@ TEAM_A, TEAM_B = "TA", "TB"
 REPOS = 6
 
 
-def build_world() -> World:
-    world = World()
-    for r in range(REPOS):
-        repo = world.add_repo(
-            f"acme/db{r}",
-            language="Python",
-            languages={"Python": 10_000},
-            labels=["good first issue"],
-            pushed_at=NOW - DAY,
-        )
-        created = NOW - 20 * DAY
-        repo.add_issue(
-            f"Task {r}", labels=["good first issue"], created_at=created, updated_at=created
-        )
-    return world
-
-
 @pytest.fixture
 def fake() -> Iterator[FakeGitHub]:
-    with FakeGitHub(build_world()) as server:
+    with FakeGitHub(one_issue_world(REPOS, NOW)) as server:
         yield server
 
 
 @pytest.fixture
 def crawled(engine: Engine, fake: FakeGitHub) -> Settings:
-    add_to_catalog(engine, *(f"acme/db{r}" for r in range(REPOS)))
-    settings = settings_for(fake)
-    settings.match = settings.match.model_copy(update={"issue_capacity": 100})
-    report = crawl(engine, settings, now=NOW)
-    assert report.repos_failed == 0 and report.issues_available == REPOS
-    return settings
+    return crawl_for_everyone(engine, fake, REPOS, NOW)
 
 
 def checker(engine: Engine, settings: Settings, issue_id: int, now: datetime) -> bool:

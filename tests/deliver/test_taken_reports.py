@@ -13,52 +13,28 @@ from sqlmodel import Session, select
 from bot.config import Settings
 from bot.core.availability import Policy, Reason, Viewer, issue_reasons, reason_text
 from bot.deliver.taken import confirm_report, limit_message
-from bot.fakes.github import FakeGitHub, World
+from bot.fakes.github import FakeGitHub
 from bot.fakes.github.model import EPOCH
-from bot.github.crawl import crawl
 from bot.github.issue_check import check_issue
 from bot.match.recommend import recommend
 from bot.slack.actions import record_feedback
 from bot.store.models import Feedback, Issue, Member, Pick, TakenReport
-from tests.github.conftest import add_to_catalog, settings_for
+from tests.github.conftest import crawl_for_everyone, one_issue_world, settings_for
 
 NOW = EPOCH
 TEAM_A, TEAM_B = "TA", "TB"
 REPOS = 60
 
 
-def build_world() -> World:
-    world = World()
-    for r in range(REPOS):
-        repo = world.add_repo(
-            f"acme/db{r}",
-            language="Python",
-            languages={"Python": 10_000},
-            labels=["good first issue"],
-            pushed_at=NOW - timedelta(days=1),
-        )
-        created = NOW - timedelta(days=20)
-        repo.add_issue(
-            f"Task {r}", labels=["good first issue"], created_at=created, updated_at=created
-        )
-    return world
-
-
 @pytest.fixture
 def fake() -> Iterator[FakeGitHub]:
-    with FakeGitHub(build_world()) as server:
+    with FakeGitHub(one_issue_world(REPOS, NOW)) as server:
         yield server
 
 
 @pytest.fixture
 def crawled(engine: Engine, fake: FakeGitHub) -> Settings:
-    """The fake world crawled with a token; settings that let every member get every issue."""
-    add_to_catalog(engine, *(f"acme/db{r}" for r in range(REPOS)))
-    settings = settings_for(fake)
-    settings.match = settings.match.model_copy(update={"issue_capacity": 100})
-    report = crawl(engine, settings, now=NOW)
-    assert report.repos_failed == 0 and report.issues_available == REPOS
-    return settings
+    return crawl_for_everyone(engine, fake, REPOS, NOW)
 
 
 def _member(engine: Engine, team: str, user: str) -> int:
