@@ -32,8 +32,8 @@ ERROR_REPLY = "Sorry, I couldn't compute picks just now. Please try again in a m
 @dataclass
 class PicksRequest:
     """One member asking for `n` picks; `done` sends the reply; `after` (optional) runs once
-    every reply of the batch is sent (e.g. refreshing the App Home), so no member's picks wait
-    for another member's follow-up work."""
+    no request is waiting any more (e.g. refreshing the App Home), so no member's picks wait
+    for another member's follow-up work; a member's `after` runs once however often they asked."""
 
     team_id: str
     user_id: str
@@ -66,15 +66,24 @@ class PicksQueue:
         self.executor.submit(self._drain)
 
     def _drain(self) -> None:
-        """Answer what is waiting, a batch at a time, until nothing is."""
+        """Answer what is waiting, a batch at a time, until nothing is. Follow-up work (`after`)
+        runs only while no request waits, once per member however often they asked."""
+        later: dict[tuple[str, str], Callable[[], None]] = {}
         while True:
             with self._lock:
-                if not self._pending:
+                batch = [self._pending.popleft() for _ in range(min(MAX_BATCH, len(self._pending)))]
+                if not batch and not later:
                     self._draining = False
                     return
-                size = min(MAX_BATCH, len(self._pending))
-                batch = [self._pending.popleft() for _ in range(size)]
-            self._answer(batch)
+            if batch:
+                self._answer(batch)
+                later.update(((r.team_id, r.user_id), r.after) for r in batch if r.after)
+                continue
+            after = later.pop(next(iter(later)))
+            try:
+                after()
+            except Exception:  # one member's follow-up must not stop the others'
+                log.exception("after sending picks failed")
 
     def _answer(self, batch: list[PicksRequest]) -> None:
         self.batches += 1
@@ -88,13 +97,6 @@ class PicksQueue:
                 request.done(reply)
             except Exception:  # one member's failed reply must not stop the others'
                 log.exception("sending picks failed")
-        for request in batch:
-            if request.after is None:
-                continue
-            try:
-                request.after()
-            except Exception:
-                log.exception("after sending picks failed")
 
     def _compute(self, batch: list[PicksRequest]) -> list[Reply]:
         now = self.clock()  # one clock reading per batch of requests

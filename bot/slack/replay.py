@@ -3,17 +3,17 @@
 Slack signs `v0:{timestamp}:{body}` and we accept a timestamp for 5 minutes, so a captured
 request could be sent again within that window. `ReplayGuard.first_time(key, now)` records a key
 (the request's signature, or an Events API `event_id`) and is True only the first time; rows are
-purged once the window has passed.
+purged once the window has passed (by each replica at most once a minute, in the same one-statement
+transaction as a request's insert: the ack path costs one round trip, not a purge per request).
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import delete, insert, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col
 
 from bot.store.db import session_scope
 from bot.store.models import SlackRequestSeen
@@ -22,6 +22,7 @@ WINDOW = timedelta(minutes=5)
 # Slack's timestamp may be up to 5 minutes in the past *or* the future of our clock
 REMEMBER = WINDOW * 2 + timedelta(minutes=1)
 MAX_KEY = 200
+PURGE_EVERY = timedelta(minutes=1)
 
 
 class ReplayGuard:
@@ -29,16 +30,28 @@ class ReplayGuard:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._purged_at: datetime | None = None
 
     def first_time(self, key: str, now: datetime) -> bool:
         """Record `key`; False when it was already recorded within the window."""
         key = key[:MAX_KEY]
+        purge = self._purged_at is None or not (timedelta(0) <= now - self._purged_at < PURGE_EVERY)
+        table = SlackRequestSeen.__table__  # type: ignore[attr-defined]
         try:
-            with session_scope(self.engine) as session:
-                session.exec(delete(SlackRequestSeen).where(col(SlackRequestSeen.expires_at) < now))
-                session.add(SlackRequestSeen(key=key, expires_at=now + REMEMBER))
-        except IntegrityError:
-            return False
+            with self.engine.begin() as conn:
+                if purge:
+                    conn.execute(delete(table).where(table.c.expires_at < now))
+                conn.execute(insert(table).values(key=key, expires_at=now + REMEMBER))
+        except IntegrityError:  # recorded before: a replay, unless that record has lapsed
+            with self.engine.begin() as conn:
+                renewed = conn.execute(
+                    update(table)
+                    .where(table.c.key == key, table.c.expires_at < now)
+                    .values(expires_at=now + REMEMBER)
+                )
+            return bool(renewed.rowcount)
+        if purge:
+            self._purged_at = now
         return True
 
     def seen(self, key: str, now: datetime) -> bool:

@@ -14,6 +14,7 @@ from sqlmodel import Session, create_engine
 from bot.store.files import private_file
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+SQLITE_POOL_SIZE = 24
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
@@ -36,11 +37,16 @@ def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
+        pool: dict[str, int] = {}
         if database and database != ":memory:" and not database.startswith("file:"):
             private_file(Path(database).expanduser())  # 0600 in a 0700 folder
+            # as many as the HTTP and Slack threads use at once: an overflow connection is
+            # opened, configured and closed per checkout (on the ack path)
+            pool = {"pool_size": SQLITE_POOL_SIZE, "max_overflow": SQLITE_POOL_SIZE}
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            **pool,
         )
         event.listen(engine, "connect", _configure_sqlite)
         return engine

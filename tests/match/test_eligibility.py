@@ -6,10 +6,14 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlmodel import Session
 
 from bot.config import Settings
+from bot.match.eligibility import pair_keys
 from bot.match.profile import profile_from_member
 from bot.match.recommend import rank_profiles, recommend
 from bot.store.models import Issue, Repository
@@ -188,3 +192,14 @@ def test_repositories_never_crawled_for_activity_are_kept(
     issue = world.issue(repo)
     member = world.member("python")
     assert picks_for(member) == {member.id: [issue.id]}
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 50), st.integers(0, 30)), max_size=200),
+    st.integers(1, 31),
+)
+def test_pair_keys_are_the_sorted_distinct_pairs(pairs: list[tuple[int, int]], width: int) -> None:
+    rows = np.array([r for r, _ in pairs], dtype=np.int32)
+    cols = np.array([c % width for _, c in pairs], dtype=np.int32)
+    keys = pair_keys(rows, cols, width)
+    assert keys.tolist() == sorted({r * width + c % width for r, c in pairs})
