@@ -15,6 +15,7 @@ model scores of issues that became eligible since the load, filled in under the 
 
 from __future__ import annotations
 
+import gc
 import threading
 import weakref
 from collections.abc import Callable
@@ -125,6 +126,18 @@ def load_inputs(session: Session, settings: Settings, now: datetime, gen: Genera
     return inputs
 
 
+def settle_heap() -> None:
+    """Exempt what is alive now (the cached table's objects among it) from cyclic GC.
+
+    The cache keeps some 250k objects alive between generations; every full collection would
+    walk them all (≈170 ms at 20,000 issues, measured), inside whichever request allocated at
+    that moment. Collected first, so no garbage is frozen; frozen objects are still freed by
+    reference counting when the next generation replaces them.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 class InputsCache:
     """The process's inputs per database (engine), with a load counter for benches and tests."""
 
@@ -157,6 +170,7 @@ class InputsCache:
             inputs = load_inputs(session, settings, now, gen)
             slot[0] = inputs
             self.loads += 1
+            settle_heap()
         log.debug("match.inputs_loaded", issues=inputs.table.size, generation=list(gen))
         if self.on_load is not None:
             self.on_load(inputs)

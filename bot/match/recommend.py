@@ -17,12 +17,12 @@ from typing import Any
 
 import numpy as np
 import structlog
-from sqlalchemy import func
+from sqlalchemy import func, insert
 from sqlmodel import Session, col, select
 
 from bot.config import Settings
 from bot.core.availability import PairRule, Policy, Reason, Viewer, viewer_exclusions
-from bot.core.vocabulary import FeedbackKind
+from bot.core.vocabulary import FeedbackKind, PickState
 from bot.match.eligibility import (
     MEMBER_REASONS,
     EligibilityStats,
@@ -399,14 +399,15 @@ def record_picks(
     delivery_id: int | None = None,
     *,
     now: datetime,
-) -> list[Pick]:
+) -> int:
     """Store the picks shown to members (one Pick per member and issue; repeats are skipped).
 
-    Adds to the session without committing; returns the new rows.
+    One bulk insert in the session's transaction (no ORM objects: a burst of on-demand picks
+    stores hundreds at once); returns how many were new.
     """
     recs = [r for r in recs if r.member_id is not None]
     if not recs:
-        return []
+        return 0
     member_ids = sorted({r.member_id for r in recs if r.member_id is not None})
     existing = set(
         session.exec(
@@ -415,24 +416,26 @@ def record_picks(
             )
         ).all()
     )
-    new: list[Pick] = []
+    rows: list[dict[str, Any]] = []
     for rec in recs:
-        assert rec.member_id is not None  # the matcher's picks are always for a member
+        assert rec.member_id is not None  # filtered above
         key = (rec.member_id, rec.issue_id)
         if key in existing:
             continue
         existing.add(key)
-        pick = Pick(
-            member_id=rec.member_id,
-            issue_id=rec.issue_id,
-            delivery_id=delivery_id,
-            source=source,
-            rank=rec.rank,
-            score=rec.score,
-            reasons=list(rec.reasons),
-            created_at=now,
+        rows.append(
+            {
+                "member_id": rec.member_id,
+                "issue_id": rec.issue_id,
+                "delivery_id": delivery_id,
+                "source": source,
+                "rank": rec.rank,
+                "score": rec.score,
+                "reasons": list(rec.reasons),
+                "state": str(PickState.SHOWN),
+                "created_at": now,
+            }
         )
-        session.add(pick)
-        new.append(pick)
-    session.flush()
-    return new
+    if rows:
+        session.execute(insert(Pick), rows)
+    return len(rows)

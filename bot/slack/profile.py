@@ -4,7 +4,8 @@ and the stack inferred from it), next digest, forget."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +50,26 @@ def get_or_create_member(
         session.add(member)
         session.flush()
     return member
+
+
+def get_or_create_members(session: Session, users: Sequence[tuple[str, str]]) -> list[Member]:
+    """`get_or_create_member` for many (team id, user id) pairs: one query per workspace."""
+    found: dict[tuple[str, str], Member] = {}
+    by_team: dict[str, set[str]] = defaultdict(set)
+    for team_id, user_id in users:
+        by_team[team_id].add(user_id)
+    for team_id, user_ids in by_team.items():
+        if team_id:
+            rows = session.exec(
+                select(Member).where(
+                    Member.team_id == team_id, col(Member.slack_user_id).in_(sorted(user_ids))
+                )
+            )
+            found.update(((m.team_id, m.slack_user_id), m) for m in rows)
+    for key in users:
+        if key not in found:
+            found[key] = get_or_create_member(session, *key)
+    return [found[key] for key in users]
 
 
 def parse_stack(text: str) -> Stack:

@@ -171,13 +171,14 @@ def test_record_picks_stores_them_and_they_are_not_picked_again(
     issues = [world.issue(world.repo(f"r/{i}")) for i in range(4)]
     member = world.member("python")
     recs = _recs(session, settings, member, n=2)
-    rows = record_picks(session, recs, "on_demand", now=NOW)
-    assert [(p.issue_id, p.rank, p.source) for p in rows] == [
-        (recs[0].issue_id, 1, "on_demand"),
-        (recs[1].issue_id, 2, "on_demand"),
+    assert record_picks(session, recs, "on_demand", now=NOW) == 2
+    rows = session.exec(select(Pick).where(Pick.member_id == member.id).order_by(Pick.rank)).all()
+    assert [(p.issue_id, p.rank, p.source, p.state, p.created_at) for p in rows] == [
+        (recs[0].issue_id, 1, "on_demand", "shown", NOW),
+        (recs[1].issue_id, 2, "on_demand", "shown", NOW),
     ]
     assert rows[0].reasons == recs[0].reasons
-    assert record_picks(session, recs, "digest", now=NOW) == []  # already stored
+    assert record_picks(session, recs, "digest", now=NOW) == 0  # already stored
     session.commit()
     nxt = _recs(session, settings, member, n=2)
     assert {r.issue_id for r in nxt} == {i.id for i in issues} - {r.issue_id for r in recs}

@@ -84,3 +84,16 @@ def test_a_failing_ranker_still_answers_every_member(engine: Engine) -> None:
 
     replies = [e for e in events if e.startswith("reply")]
     assert replies == [f"reply {u}: {ERROR_REPLY[:40]}" for u in ("U1", "U2", "U3")]
+
+
+def test_requests_arriving_together_are_one_batch(engine: Engine) -> None:
+    recommender = GatedRecommender()
+    recommender.release.set()
+    replied = threading.Semaphore(0)
+    with ThreadPoolExecutor(2) as pool:
+        queue = PicksQueue(engine, Settings(), recommender, pool, clock=lambda: NOW)
+        for user in ("U1", "U2", "U3"):
+            queue.submit(PicksRequest("T1", user, 3, lambda _reply: replied.release()))
+        for _ in range(3):
+            assert replied.acquire(timeout=10)
+    assert [len(ids) for ids in recommender.calls] == [3]  # not a lone first request, then two

@@ -7,7 +7,7 @@ import time
 
 import pytest
 from slack_sdk.oauth.installation_store import Installation
-from sqlalchemy import text
+from sqlalchemy import func, text
 from sqlmodel import Session, select
 
 from bot.config.settings import ConfigError, load_settings
@@ -15,7 +15,7 @@ from bot.fakes.slack import SIGNING_SECRET
 from bot.fakes.slack import signing as s
 from bot.slack.app import check_settings
 from bot.slack.install_store import SqlInstallationStore
-from bot.slack.profile import find_member, get_or_create_member
+from bot.slack.profile import find_member, get_or_create_member, get_or_create_members
 from bot.slack.token_box import TokenBox
 from bot.store.models import Member
 
@@ -108,6 +108,19 @@ def test_members_never_change_workspace(engine):
         assert member.team_id == "TA"
         teams = sorted(m.team_id for m in session.exec(select(Member)))
     assert teams == ["", "TA"]
+
+
+def test_a_batch_of_members_is_found_or_created_per_workspace_in_order(engine):
+    with Session(engine) as session:
+        known = get_or_create_member(session, "TA", "U1")
+        session.commit()
+        users = [("TB", "U1"), ("TA", "U1"), ("TA", "U2"), ("TB", "U1")]
+        members = get_or_create_members(session, users)
+        session.commit()
+        assert [(m.team_id, m.slack_user_id) for m in members] == users
+        assert members[1].id == known.id
+        assert members[0].id == members[3].id != known.id  # the same user id elsewhere
+        assert session.exec(select(func.count()).select_from(Member)).one() == 3
 
 
 @pytest.mark.parametrize(("team_id", "status"), [("", 400), ("T0FOREIGN", 403)])
