@@ -14,7 +14,7 @@ over all proposing members; the Python loops run over rounds, never over (member
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -96,17 +96,9 @@ def pick_issues(
     if m_total == 0 or n == 0:
         return Assignment(picks, scores, off_stack=cand.off_stack)
     cap = capacity.astype(np.int64).copy()
-    _draft(
-        cand.issue,
-        cand.score,
-        table.repo,
-        cap,
-        picks,
-        scores,
-        max_per_repo,
-        limited=True,
-        group=cand.group,
-    )
+    rows = _FlatRows.build(cand.issue, table.repo) if max_per_repo == 1 else None
+    draft = (cand.issue, cand.score, table.repo, cap, picks, scores, max_per_repo)
+    _draft(*draft, limited=True, group=cand.group, rows=rows)
     rounds = refill_rounds if m_total * max(table.repo_lang.shape[0], 1) <= refill_max_cells else 0
     for _ in range(rounds):
         short = np.nonzero((picks >= 0).sum(axis=1) < n)[0]
@@ -126,7 +118,7 @@ def pick_issues(
         )
         picks[short], scores[short] = sub_picks, sub_scores
     before = int((picks >= 0).sum())
-    _draft(cand.issue, cand.score, table.repo, cap, picks, scores, max_per_repo, limited=False)
+    _draft(*draft, limited=False, rows=rows)
     return Assignment(picks, scores, int((picks >= 0).sum()) - before, cand.off_stack)
 
 
@@ -134,26 +126,30 @@ def pick_issues(
 class _FlatRows:
     """Candidate rows for the one-per-repository fast path: flat 32-bit rows of `width`, each
     padded with `pad` × -1, their repositories (-2 = padding) and `alive[i]`: issue i may still
-    be given (`alive[-1]` is False for the padding)."""
+    be given (`alive[-1]` is False for the padding; set by each draft). Built once per set of
+    candidates: both drafts of a run share it."""
 
     issue: np.ndarray
     repo: np.ndarray
-    alive: np.ndarray
     width: int
     pad: int
+    alive: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=bool))
 
     @classmethod
-    def build(
-        cls, cand_issue: np.ndarray, issue_repo: np.ndarray, cap: np.ndarray, limited: bool
-    ) -> _FlatRows:
+    def build(cls, cand_issue: np.ndarray, issue_repo: np.ndarray) -> _FlatRows:
         m_total, k = cand_issue.shape
         pad = 64
         padded = np.full((m_total, k + pad), -1, dtype=np.int32)
         padded[:, :k] = cand_issue
         flat_issue = padded.ravel()
-        flat_repo = np.where(flat_issue >= 0, issue_repo[np.maximum(flat_issue, 0)], -2)
-        alive = np.r_[cap > 0 if limited else np.ones(cap.size, dtype=bool), False]
-        return cls(flat_issue, flat_repo.astype(np.int32), alive, k + pad, pad)
+        # index -1 (no candidate) takes the appended -2: no int64 temporaries of [M, K] cells
+        repo_of = np.append(issue_repo.astype(np.int32), np.int32(-2))
+        return cls(flat_issue, repo_of[flat_issue], k + pad, pad)
+
+    def open_for(self, cap: np.ndarray, limited: bool) -> _FlatRows:
+        """Start a draft: issues with capacity left may be given (all when not `limited`)."""
+        self.alive = np.r_[cap > 0 if limited else np.ones(cap.size, dtype=bool), False]
+        return self
 
     def next_in_new_repo(
         self, members: np.ndarray, ptr: np.ndarray, pick_repo: np.ndarray
@@ -175,15 +171,20 @@ def _draft(
     *,
     limited: bool,
     group: np.ndarray | None = None,
+    rows: _FlatRows | None = None,
 ) -> None:
-    """One round-robin draft (module docstring) filling the free slots of `picks` in place."""
+    """One round-robin draft (module docstring) filling the free slots of `picks` in place.
+
+    `rows`: `_FlatRows.build(cand_issue, issue_repo)` when the caller already has it."""
     m_total, k = cand_issue.shape
     if k == 0 or issue_repo.size == 0:
         return
     ptr = np.zeros(m_total, dtype=np.int64)
     held = (picks >= 0).sum(axis=1)
     pick_repo = np.where(picks >= 0, issue_repo[np.maximum(picks, 0)], -1)
-    flat = _FlatRows.build(cand_issue, issue_repo, cap, limited) if max_per_repo == 1 else None
+    flat = None
+    if max_per_repo == 1:
+        flat = (rows or _FlatRows.build(cand_issue, issue_repo)).open_for(cap, limited)
     # first slot of a fresh draft: one search per group of identical rows (`_propose_together`)
     together = group is not None and flat is not None and not (picks >= 0).any()
     found_issue = np.full(m_total if together else 0, -1, dtype=np.int64)

@@ -27,6 +27,7 @@ INTERESTED_TOPIC = 0.1  # exp(+x · overlap with liked repositories' topics), ca
 MAX_LIKE_BOOST = 1.25
 FRESH_HALF_LIFE_DAYS = 120.0
 QUANTUM = 1e6  # scores are compared at this resolution, then by index (deterministic ties)
+HASH_SEED = 20261202  # fixed: the same rows hash the same in every process
 
 
 @dataclass
@@ -244,7 +245,12 @@ class Candidates:
 
 def distinct_rows(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(group of each row [N], first row of each group [G] ascending) of equal rows, exactly
-    (the rows' bytes, compared as 64-bit words; groups numbered by their first row)."""
+    (the rows' bytes, compared as 64-bit words; groups numbered by their first row).
+
+    Rows are sorted by a 64-bit hash of their words (one sort key, not one per word) and each
+    is compared with the first row of its hash run; on a collision the rows are sorted by all
+    their words instead.
+    """
     n = matrix.shape[0]
     if n == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
@@ -253,9 +259,16 @@ def distinct_rows(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if pad:
         raw = np.concatenate([raw, np.zeros((n, pad), dtype=np.uint8)], axis=1)
     words = raw.view(np.uint64)  # [N, W]
-    order = np.lexsort(words.T[::-1])  # stable: equal rows keep their order
+    hashes = row_hashes(words)
+    order = np.argsort(hashes, kind="stable")  # stable: equal rows keep their order
+    run = hashes[order]
+    new = np.r_[True, run[1:] != run[:-1]]
     ordered = words[order]
-    new = np.r_[True, (ordered[1:] != ordered[:-1]).any(axis=1)]
+    lead = np.maximum.accumulate(np.where(new, np.arange(n), 0))
+    if not (ordered == ordered[lead]).all():  # a hash collision
+        order = np.lexsort(words.T[::-1])
+        ordered = words[order]
+        new = np.r_[True, (ordered[1:] != ordered[:-1]).any(axis=1)]
     sorted_group = np.cumsum(new) - 1
     first = order[new]  # the first row of each group (stable sort: the lowest index)
     renumber = np.argsort(first)
@@ -264,6 +277,12 @@ def distinct_rows(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     groups = np.empty(n, dtype=np.int64)
     groups[order] = rank[sorted_group]
     return groups, first[renumber].astype(np.int64)
+
+
+def row_hashes(words: np.ndarray) -> np.ndarray:
+    """uint64 [N]: a multiply-add hash of each row of 64-bit words (fixed odd multipliers)."""
+    mix = np.random.default_rng(HASH_SEED).integers(0, 2**63, words.shape[1], dtype=np.uint64)
+    return (words * (mix * np.uint64(2) + np.uint64(1))).sum(axis=1, dtype=np.uint64)
 
 
 def member_groups(members: MemberArrays) -> tuple[np.ndarray, np.ndarray]:
@@ -280,12 +299,12 @@ def member_groups(members: MemberArrays) -> tuple[np.ndarray, np.ndarray]:
         members.rejected_topic.any(axis=1) | members.liked_topic.any(axis=1), dtype=bool
     )
     with_feedback[r_rows[(r_rows >= 0) & (r_rows < m_total)]] = True
-    own = np.where(with_feedback, np.arange(m_total) + 1, 0).astype(np.float64)
+    own = np.where(with_feedback, np.arange(m_total) + 1, 0).astype(np.uint32)
     key = np.concatenate(
         [
-            members.lang.astype(np.float64),
-            members.topic.astype(np.float64),
-            members.level[:, None].astype(np.float64),
+            members.lang.astype(np.float32).view(np.uint32),
+            members.topic.astype(np.float32).view(np.uint32),
+            members.level.astype(np.uint32)[:, None],
             own[:, None],
         ],
         axis=1,
