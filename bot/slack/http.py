@@ -19,7 +19,7 @@ from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from sqlalchemy.engine import Engine
 
-from bot.slack.gate import SlackGate
+from bot.slack.gate import Admission, SlackGate
 from bot.slack.replay import ReplayGuard
 from bot.web.server import BodyError, Limits, WebServer, read_body, run_blocking, text_response
 
@@ -39,17 +39,19 @@ def slack_routes(app: App, gate: SlackGate) -> list[web.RouteDef]:
             return text_response(exc.status, exc.reason, close=True)
         now = time.time()  # the request's clock, read once
         headers = _headers(request)  # the same view of the headers for the gate and Bolt
-        admission = await run_blocking(gate.admit, raw, headers, now)
-        if not admission.dispatch:
+        query = request.query_string
+        try:  # one hop to a worker thread: the gate's checks, then Bolt
+            admission, response = await run_blocking(
+                _admit_then_dispatch, app, gate, raw, query, headers, now
+            )
+        except ValueError:  # a signed body that doesn't parse: Slack never sends one
+            return text_response(400, "malformed body")
+        if response is None:
             if admission.status >= 400:
                 log.info("slack request refused: %s %s", admission.status, admission.reason)
             refused = text_response(admission.status, admission.reason)
             refused.headers["X-Slack-No-Retry"] = "1"
             return refused
-        try:
-            response = await run_blocking(_dispatch, app, admission.text, request, headers)
-        except ValueError:  # a signed body that doesn't parse: Slack never sends one
-            return text_response(400, "malformed body")
         return await to_aiohttp_response(response)
 
     routes = [web.post(EVENTS_PATH, events)]
@@ -81,9 +83,14 @@ def _bolt_headers(request: web.Request) -> dict[str, str | Sequence[str]]:
     return dict(_headers(request))
 
 
-def _dispatch(app: App, text: str, request: web.Request, headers: dict[str, Any]) -> BoltResponse:
-    bolt = BoltRequest(body=text, query=request.query_string, headers=headers)
-    return app.dispatch(bolt)
+def _admit_then_dispatch(
+    app: App, gate: SlackGate, raw: bytes, query: str, headers: dict[str, Any], now: float
+) -> tuple[Admission, BoltResponse | None]:
+    """The gate's verdict, and Bolt's response when the gate let the request through."""
+    admission = gate.admit(raw, headers, now)
+    if not admission.dispatch:
+        return admission, None
+    return admission, app.dispatch(BoltRequest(body=admission.text, query=query, headers=headers))
 
 
 class SlackHTTPServer:

@@ -3,8 +3,8 @@
 Slack signs `v0:{timestamp}:{body}` and we accept a timestamp for 5 minutes, so a captured
 request could be sent again within that window. `ReplayGuard.first_time(key, now)` records a key
 (the request's signature, or an Events API `event_id`) and is True only the first time; rows are
-purged once the window has passed (by each replica at most once a minute, in the same one-statement
-transaction as a request's insert: the ack path costs one round trip, not a purge per request).
+purged once the window has passed (by each replica at most once a minute, not per request: the
+ack path's insert is one autocommitted statement, one round trip).
 """
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ class ReplayGuard:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # each statement its own transaction: the ack path's insert is one round trip
+        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
         self._purged_at: datetime | None = None
 
     def first_time(self, key: str, now: datetime) -> bool:
@@ -37,21 +39,19 @@ class ReplayGuard:
         key = key[:MAX_KEY]
         purge = self._purged_at is None or not (timedelta(0) <= now - self._purged_at < PURGE_EVERY)
         table = SlackRequestSeen.__table__  # type: ignore[attr-defined]
-        try:
-            with self.engine.begin() as conn:
-                if purge:
-                    conn.execute(delete(table).where(table.c.expires_at < now))
+        with self._autocommit.connect() as conn:
+            if purge:
+                conn.execute(delete(table).where(table.c.expires_at < now))
+                self._purged_at = now
+            try:
                 conn.execute(insert(table).values(key=key, expires_at=now + REMEMBER))
-        except IntegrityError:  # recorded before: a replay, unless that record has lapsed
-            with self.engine.begin() as conn:
+            except IntegrityError:  # recorded before: a replay, unless that record has lapsed
                 renewed = conn.execute(
                     update(table)
                     .where(table.c.key == key, table.c.expires_at < now)
                     .values(expires_at=now + REMEMBER)
                 )
-            return bool(renewed.rowcount)
-        if purge:
-            self._purged_at = now
+                return bool(renewed.rowcount)
         return True
 
     def seen(self, key: str, now: datetime) -> bool:
