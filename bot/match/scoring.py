@@ -18,6 +18,7 @@ from datetime import datetime
 import numpy as np
 
 from bot.match.issues import IssueTable
+from bot.match.sorted_keys import in_sorted
 
 LANGUAGE_SHARE = 0.6  # weight of language fit vs topic fit when a member gave both
 NO_STACK_FIT = 0.5  # members without a stack: every repository fits a little
@@ -51,10 +52,10 @@ class MemberArrays:
         """The members at sorted positions `rows`, renumbered 0..len(rows)-1."""
         n_issues = max(n_issues, 1)
         ex_rows = self.excluded // n_issues
-        keep = np.isin(ex_rows, rows)
+        keep = in_sorted(ex_rows, rows)
         new_rows = np.searchsorted(rows, ex_rows[keep])
         r_rows, r_repos, r_counts = self.rejected
-        rkeep = np.isin(r_rows, rows)
+        rkeep = in_sorted(r_rows, rows)
         return MemberArrays(
             lang=self.lang[rows],
             topic=self.topic[rows],
