@@ -4,7 +4,8 @@ Starts the real `matchmaker serve` process on SQLite against the fake GitHub (sy
 world, GraphQL with a token) and the fake Slack (Socket Mode + Web API), both running in this
 bench process so they do not count. The crawl is scheduled for the next minute and the four demo
 members' digests for the minute after; the bench waits until Slack has received every digest,
-reads VmRSS/VmHWM from /proc, then stops the bot with SIGTERM. Target: ≤ 150 MB RSS.
+reads VmRSS/VmHWM from /proc, then stops the bot with SIGTERM. Target (issue 18): ≤ 120 MB RSS
+after the digests.
 
 Usage: uv run python bench/idle_memory.py [--timeout 300]
 The last line is a JSON object with rss_start_mb and rss_after_mb (and the peak, ratios).
@@ -36,7 +37,7 @@ from bot.store import migrate
 from bot.store.db import make_engine
 from bot.store.models import CrawlRun, Member
 
-TARGET_MB = 150.0
+TARGET_MB = 120.0
 GITHUB_TOKEN = "ghp_benchIdleMemoryToken0123456789abcd"
 BOT_TOKEN = "xoxb-bench-idle-memory"
 APP_TOKEN = "xapp-bench-idle-memory"

@@ -18,6 +18,7 @@ from bot.config import Settings
 from bot.core.availability import ISSUE_RULES, VIEWER_RULES, Policy, reason_codes
 from bot.core.vocabulary import Level, parse_level
 from bot.match.issues import IssueTable
+from bot.match.sorted_keys import unique_sorted
 
 # Issue-level reasons, in the order they are checked (the availability module's issue rules).
 ISSUE_REASONS: tuple[str, ...] = tuple(rule.reason.value for rule in ISSUE_RULES)
@@ -80,6 +81,5 @@ def level_allowed(table: IssueTable) -> np.ndarray:
 
 def pair_keys(member_rows: np.ndarray, issue_cols: np.ndarray, n_issues: int) -> np.ndarray:
     """Encode (member row, issue column) pairs as sorted unique int64 keys."""
-    keys = np.sort(member_rows.astype(np.int64) * max(n_issues, 1) + issue_cols.astype(np.int64))
-    # not np.unique: on its first call it imports numpy.ma (~0.1 s, 6 MB) inside a request
-    return keys[np.concatenate(([True], keys[1:] != keys[:-1]))] if keys.size else keys
+    keys = member_rows.astype(np.int64) * max(n_issues, 1) + issue_cols.astype(np.int64)
+    return unique_sorted(keys)  # not np.unique: it imports numpy.ma (see bot.match.sorted_keys)

@@ -43,10 +43,12 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from markdown_it import MarkdownIt
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
 
 NAN = float("nan")
 
@@ -117,6 +119,9 @@ def count_urls(text: str | None) -> int:
 
 @cache
 def _markdown() -> MarkdownIt:
+    """The parser, imported on first use: `serve` imports this module to rank, not to parse."""
+    from markdown_it import MarkdownIt
+
     return MarkdownIt("commonmark")
 
 

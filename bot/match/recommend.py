@@ -39,6 +39,7 @@ from bot.match.profile import MemberProfile, profile_from_member
 from bot.match.ranking import pick_issues
 from bot.match.recommendation import Recommendation
 from bot.match.scoring import MemberArrays, issue_factors
+from bot.match.sorted_keys import in_sorted
 from bot.match.taxonomy import get_taxonomy
 from bot.match.terms import TermSpace
 from bot.store.models import Feedback, Issue, Member, Pick
@@ -330,10 +331,10 @@ def _pair_counts(
     available = np.asarray(allowed.any(axis=0))
     left = np.ones(members.excluded.shape, dtype=bool)
     for reason, keys in hidden.items():
-        mine = left & np.isin(members.excluded, keys)
+        mine = left & in_sorted(members.excluded, keys)
         counts[reason] = int(available[members.excluded[mine] % table.size].sum())
         left &= ~mine
-    sent = left & np.isin(members.excluded, sent_keys)
+    sent = left & in_sorted(members.excluded, sent_keys)
     cols = members.excluded % table.size
     counts["already_sent"] = int(available[cols[sent]].sum())
     counts["not_for_me"] = int(available[cols[left & ~sent]].sum())

@@ -18,6 +18,7 @@ from datetime import datetime
 import numpy as np
 
 from bot.match.issues import IssueTable
+from bot.match.sorted_keys import in_sorted
 
 LANGUAGE_SHARE = 0.6  # weight of language fit vs topic fit when a member gave both
 NO_STACK_FIT = 0.5  # members without a stack: every repository fits a little
@@ -27,7 +28,6 @@ INTERESTED_TOPIC = 0.1  # exp(+x · overlap with liked repositories' topics), ca
 MAX_LIKE_BOOST = 1.25
 FRESH_HALF_LIFE_DAYS = 120.0
 QUANTUM = 1e6  # scores are compared at this resolution, then by index (deterministic ties)
-HASH_SEED = 20261202  # fixed: the same rows hash the same in every process
 
 
 @dataclass
@@ -51,10 +51,10 @@ class MemberArrays:
         """The members at sorted positions `rows`, renumbered 0..len(rows)-1."""
         n_issues = max(n_issues, 1)
         ex_rows = self.excluded // n_issues
-        keep = np.isin(ex_rows, rows)
+        keep = in_sorted(ex_rows, rows)
         new_rows = np.searchsorted(rows, ex_rows[keep])
         r_rows, r_repos, r_counts = self.rejected
-        rkeep = np.isin(r_rows, rows)
+        rkeep = in_sorted(r_rows, rows)
         return MemberArrays(
             lang=self.lang[rows],
             topic=self.topic[rows],
@@ -281,8 +281,18 @@ def distinct_rows(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def row_hashes(words: np.ndarray) -> np.ndarray:
     """uint64 [N]: a multiply-add hash of each row of 64-bit words (fixed odd multipliers)."""
-    mix = np.random.default_rng(HASH_SEED).integers(0, 2**63, words.shape[1], dtype=np.uint64)
-    return (words * (mix * np.uint64(2) + np.uint64(1))).sum(axis=1, dtype=np.uint64)
+    return (words * hash_multipliers(words.shape[1])).sum(axis=1, dtype=np.uint64)
+
+
+def hash_multipliers(n: int) -> np.ndarray:
+    """uint64 [n]: fixed odd multipliers, splitmix64 of 1..n (the same in every process).
+
+    Not numpy.random: importing it keeps ≈6 MB resident in `serve`.
+    """
+    z = np.arange(1, n + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)  # wraps mod 2**64
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return (z ^ (z >> np.uint64(31))) | np.uint64(1)
 
 
 def member_groups(members: MemberArrays) -> tuple[np.ndarray, np.ndarray]:

@@ -3,14 +3,18 @@
 The variable holds one or more Fernet keys separated by commas. The first encrypts; every key
 decrypts (`MultiFernet`), so a key is rotated by putting a new one first, running
 `matchmaker db rotate-key` (`SqlInstallationStore.rotate()`: every row re-encrypted with the
-first key), then the old key is removed.
+first key), then the old key is removed. `cryptography` (~8 MB resident) is imported only when
+a box is made, i.e. in OAuth mode: a single-workspace `serve` never loads it.
 """
 
 from __future__ import annotations
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from typing import TYPE_CHECKING
 
 from bot.config.settings import ConfigError, Settings
+
+if TYPE_CHECKING:
+    from cryptography.fernet import MultiFernet
 
 GENERATE = (
     'python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
@@ -25,11 +29,13 @@ class TokenBox:
     """Encrypts and decrypts token strings with the configured keys."""
 
     def __init__(self, keys: str) -> None:
+        from cryptography.fernet import Fernet, MultiFernet
+
         parts = [part.strip() for part in keys.split(",") if part.strip()]
         if not parts:
             raise ConfigError([MISSING])
         try:
-            self._fernet = MultiFernet([Fernet(part.encode()) for part in parts])
+            self._fernet: MultiFernet = MultiFernet([Fernet(part.encode()) for part in parts])
         except ValueError:
             raise ConfigError(
                 [
@@ -51,6 +57,8 @@ class TokenBox:
 
     def open(self, sealed: str) -> str | None:
         """The plain text, or None when no configured key opens it (wrong or dropped key)."""
+        from cryptography.fernet import InvalidToken
+
         try:
             return self._fernet.decrypt(sealed.encode()).decode()
         except (InvalidToken, ValueError):
@@ -58,6 +66,8 @@ class TokenBox:
 
     def reseal(self, sealed: str) -> str | None:
         """`sealed` re-encrypted with the first key (key rotation), or None if unreadable."""
+        from cryptography.fernet import InvalidToken
+
         try:
             return self._fernet.rotate(sealed.encode()).decode()
         except (InvalidToken, ValueError):

@@ -55,6 +55,23 @@ def test_serve_imports_only_what_an_idle_server_needs() -> None:
     assert not {"bot.cli.demo", "bot.cli.preview", "bot.cli.doctor"} & set(modules)
 
 
+# What an idle single-workspace `serve` imports: the command, the Socket Mode Slack app, the
+# picks warm-up and the digest's ranker.
+SERVE_IDLE = (
+    "from bot.cli.app import COMMANDS; COMMANDS['serve'].load('serve')\n"
+    "import bot.slack.runner, bot.match.inputs, bot.match.recommend"
+)
+# Loaded by an idle `serve` before: cryptography (OAuth token encryption, ~8 MB) and markdown_it
+# (the crawl's approachability features).
+NOT_IDLE = (*NOT_FOR_SERVE, "cryptography", "_cffi_backend", "markdown_it")
+
+
+def test_idle_serve_with_its_slack_app_and_ranker_loads_no_crawl_or_oauth_module() -> None:
+    modules = loaded_after(SERVE_IDLE)
+    assert {"bot.slack.app", "bot.match.inputs", "bot.match.features", "numpy"} <= set(modules)
+    assert heavy_in(modules, NOT_IDLE) == []
+
+
 def test_a_lazy_group_parses_its_own_commands_and_options() -> None:
     runner = CliRunner()
     result = runner.invoke(app, ["db", "--help"])
