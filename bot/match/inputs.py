@@ -131,9 +131,11 @@ def settle_heap() -> None:
 
     The cache keeps some 250k objects alive between generations; every full collection would
     walk them all (≈170 ms at 20,000 issues, measured), inside whichever request allocated at
-    that moment. Collected first, so no garbage is frozen; frozen objects are still freed by
-    reference counting when the next generation replaces them.
+    that moment. What the last call froze is unfrozen and collected first, so garbage cycles
+    among it (a session alive at the time, say) live one generation at most; frozen objects are
+    still freed by reference counting when the next generation replaces them.
     """
+    gc.unfreeze()
     gc.collect()
     gc.freeze()
 

@@ -188,3 +188,24 @@ def test_concurrent_picks_load_the_inputs_once(engine: Engine, crawled: Settings
 def generation_of(engine: Engine) -> tuple[int, ...]:
     with Session(engine) as session:
         return generation(session)
+
+
+def test_a_load_takes_the_cached_table_out_of_cyclic_gc_for_one_generation_at_most() -> None:
+    import gc
+    import weakref
+
+    from bot.match.inputs import settle_heap
+
+    class Node:
+        pass
+
+    node = Node()
+    node.self = node  # type: ignore[attr-defined]  # a reference cycle: only cyclic GC frees it
+    gone = weakref.ref(node)
+    settle_heap()  # a load: everything alive (the table, this cycle) is frozen
+    assert gc.get_freeze_count() > 0
+    del node
+    gc.collect()
+    assert gone() is not None  # frozen: a full collection skips it (and the table)
+    settle_heap()  # the next load: last generation's garbage is collected
+    assert gone() is None
