@@ -110,10 +110,12 @@ class PicksQueue:
         except Exception:  # every member still gets an answer; the cause is logged
             log.exception("picks for %d members failed", len(batch))
             replies = [Reply(text=ERROR_REPLY)] * len(batch)
-        sends = [
-            self.executor.submit(_send, request, reply)
-            for request, reply in zip(batch, replies, strict=True)
-        ]
+        sends = []
+        for request, reply in zip(batch, replies, strict=True):
+            try:
+                sends.append(self.executor.submit(_send, request, reply))
+            except RuntimeError:  # the pool is shutting down (the app stops): send it from here
+                _send(request, reply)
         wait(sends)  # the batch's follow-up work comes after its replies
 
     def _compute(self, batch: list[PicksRequest]) -> list[Reply]:

@@ -97,3 +97,16 @@ def test_requests_arriving_together_are_one_batch(engine: Engine) -> None:
         for _ in range(3):
             assert replied.acquire(timeout=10)
     assert [len(ids) for ids in recommender.calls] == [3]  # not a lone first request, then two
+
+
+def test_replies_are_still_sent_while_the_pool_shuts_down(engine: Engine) -> None:
+    recommender = GatedRecommender()
+    replies: list[str] = []
+    pool = ThreadPoolExecutor(2)
+    queue = PicksQueue(engine, Settings(), recommender, pool, clock=lambda: NOW)
+    queue.submit(PicksRequest("T1", "U1", 3, lambda reply: replies.append(reply.text)))
+    assert recommender.entered.wait(10)
+    pool.shutdown(wait=False)  # the app stops while a batch computes
+    recommender.release.set()
+    pool.shutdown(wait=True)
+    assert len(replies) == 1
