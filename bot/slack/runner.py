@@ -1,6 +1,7 @@
 """Run the Slack app in the configured mode: Socket Mode (default) or HTTP at /slack/events.
 
-The HTTP mode's server (aiohttp, ~20 MB resident) is imported only in HTTP mode.
+The Slack HTTP server module (bot.slack.http) is imported only in HTTP mode; aiohttp itself is
+loaded in every mode by the health server (/healthz, /readyz, /metrics).
 """
 
 from __future__ import annotations
