@@ -74,6 +74,9 @@ class _Fault:
     times: int = 1
 
 
+SHUTDOWN_S = 2.0  # in-flight requests get this long when the fake stops
+
+
 class FakeSlack:
     """A fake Slack workspace: Web API over HTTP, response URLs, Socket Mode websocket."""
 
@@ -164,7 +167,9 @@ class FakeSlack:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{key}", self._response_url)
         app.router.add_get("/link/", self._websocket)
-        self._runner = web.AppRunner(app, access_log=None)
+        # stop() within its 10 s even when an app thread's request is still in flight (the
+        # test is over; aiohttp would wait up to 60 s for the handler)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_S)
         loop.run_until_complete(self._runner.setup())
         site = web.TCPSite(self._runner, "127.0.0.1", port)
         loop.run_until_complete(site.start())
